@@ -1,0 +1,85 @@
+import type { Config } from './types.js';
+
+/** The one place defaults live. `kommo.base_url` and secrets have none. */
+export const DEFAULT_CONFIG_PATH = '/etc/kommo-asterisk/config.json';
+
+export const defaults: Omit<Config, 'kommo'> & { kommo: Omit<Config['kommo'], 'base_url'> } = {
+  data_dir: '/var/lib/kommo-asterisk',
+  log: { level: 'info' },
+  kommo: {
+    rate_limit_per_second: 7,
+    request_timeout_ms: 5000,
+    connect_timeout_ms: 3000,
+    retry: { max_attempts: 5, base_delay_ms: 500, max_delay_ms: 30_000 },
+    phone_enum: 'WORK',
+    source: 'kommo-asterisk',
+    tag: 'kommo-asterisk',
+  },
+  phone: {
+    rewrite_rules: [],
+    internal_max_digits: 5,
+    match_digits: 10,
+  },
+  pbx: {
+    extensions: {},
+    trunks: [],
+    extension_pattern: '^[0-9]{2,5}$',
+  },
+  ami: {
+    host: '127.0.0.1',
+    port: 5038,
+    username: 'kommo',
+    secret: '',
+    action_timeout_ms: 5000,
+    reconnect_min_ms: 500,
+    reconnect_max_ms: 30_000,
+    max_queued_actions: 100,
+  },
+  agi: {
+    host: '127.0.0.1',
+    port: 4573,
+    budget_ms: 1500,
+    command_timeout_ms: 1000,
+    header_timeout_ms: 2000,
+    max_connections: 256,
+    cache_ttl_seconds: 600,
+    negative_cache_ttl_seconds: 60,
+    cache_max_entries: 50_000,
+    callerid_name_max: 20,
+  },
+  registration: {
+    register_internal: false,
+    create_contact: true,
+    create_lead: false,
+    use_unsorted: false,
+    tasks: { enabled: true, deadline_minutes: 60, task_type_id: 1 },
+    blacklist: { extensions: [], trunks: [], numbers: [] },
+    whitelist: { extensions: [], trunks: [], numbers: [] },
+    retry_base_ms: 1000,
+    retry_max_ms: 60_000,
+    max_attempts: 0,
+  },
+  http: {
+    enabled: true,
+    host: '127.0.0.1',
+    port: 8088,
+    public_url: 'http://127.0.0.1:8088',
+    secret: '',
+    max_body_bytes: 16_384,
+  },
+  recordings: {
+    enabled: true,
+    dir: '/var/spool/asterisk/monitor',
+    convert_to_mp3: true,
+    mp3_bitrate: 32,
+    max_concurrent_conversions: 1,
+    conversion_timeout_ms: 60_000,
+    link_ttl_days: 90,
+    wait_closed_ms: 10_000,
+  },
+  customizations: {
+    dir: '/etc/kommo-asterisk/customizations',
+    timeout_ms: 3000,
+    timeouts: { process_record_file_path: 10_000 },
+  },
+};

@@ -1,0 +1,170 @@
+/**
+ * The shape of the one JSON configuration file. Keys are snake_case, like
+ * Kommo's API and the hooks' data. Every key is documented in README.md
+ * ("Configuration reference"); defaults live in ./defaults.ts only.
+ * Secrets may also come from environment variables (see ./env.ts).
+ */
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface RewriteRule {
+  /** A JavaScript regular expression matched against the digits-only number. */
+  match: string;
+  /** Replacement, `$1` style back references allowed. */
+  replace: string;
+}
+
+export interface KommoOAuthConfig {
+  client_id: string;
+  client_secret: string;
+  redirect_uri: string;
+  /** Seed refresh token (used once, when token_file does not exist yet). */
+  refresh_token?: string;
+  /** Where the rotated token pair is persisted (atomically). Default `<data_dir>/kommo-tokens.json`. */
+  token_file?: string;
+}
+
+export interface KommoConfig {
+  /** https://<subdomain>.kommo.com — or the simulator's URL. */
+  base_url: string;
+  /** Long-lived token (private integrations). Env: KOMMO_LONG_LIVED_TOKEN. */
+  long_lived_token?: string;
+  oauth?: KommoOAuthConfig;
+  rate_limit_per_second: number;
+  request_timeout_ms: number;
+  connect_timeout_ms: number;
+  retry: { max_attempts: number; base_delay_ms: number; max_delay_ms: number };
+  /** enum_code used when the connector writes a phone value. */
+  phone_enum: string;
+  /** `source` of call records; also the default tag on created contacts/leads. */
+  source: string;
+  tag: string;
+}
+
+export interface PhoneConfig {
+  rewrite_rules: RewriteRule[];
+  /** Numbers with at most this many digits are internal extensions, never clients. */
+  internal_max_digits: number;
+  /** How many trailing digits Kommo matches on (10). */
+  match_digits: number;
+}
+
+export interface PbxConfig {
+  /** extension → Kommo user id. */
+  extensions: Record<string, number>;
+  /** PJSIP/SIP endpoint names that are trunks (the part after `PJSIP/` and before `-`). */
+  trunks: string[];
+  /** Regular expression an endpoint name must match to count as an employee extension. */
+  extension_pattern: string;
+  /** Kommo user used when nobody else is responsible (missed calls). */
+  default_user_id?: number;
+}
+
+export interface AmiConfig {
+  host: string;
+  port: number;
+  username: string;
+  /** Env: AMI_SECRET. */
+  secret: string;
+  action_timeout_ms: number;
+  reconnect_min_ms: number;
+  reconnect_max_ms: number;
+  max_queued_actions: number;
+}
+
+export interface AgiConfig {
+  host: string;
+  port: number;
+  /** Hard budget for one autodistribution answer, from connection to reply. */
+  budget_ms: number;
+  command_timeout_ms: number;
+  header_timeout_ms: number;
+  max_connections: number;
+  cache_ttl_seconds: number;
+  negative_cache_ttl_seconds: number;
+  cache_max_entries: number;
+  /** Max characters of the CallerID name (20, never more). */
+  callerid_name_max: number;
+}
+
+export interface ListsConfig {
+  extensions: string[];
+  trunks: string[];
+  numbers: string[];
+}
+
+export interface RegistrationConfig {
+  register_internal: boolean;
+  create_contact: boolean;
+  create_lead: boolean;
+  lead_pipeline_id?: number;
+  lead_status_id?: number;
+  /** Create an incoming lead (leads/unsorted/sip) instead of contact + lead. */
+  use_unsorted: boolean;
+  tasks: { enabled: boolean; deadline_minutes: number; task_type_id: number };
+  blacklist: ListsConfig;
+  /** When any whitelist is non-empty, only matching calls are registered. */
+  whitelist: ListsConfig;
+  retry_base_ms: number;
+  retry_max_ms: number;
+  /** Attempts for transient failures before a call is marked failed (0 = forever). */
+  max_attempts: number;
+}
+
+export interface HttpConfig {
+  enabled: boolean;
+  host: string;
+  port: number;
+  /** Public base URL used in recording links, e.g. https://pbx.example.com:8088 */
+  public_url: string;
+  /** Shared secret for the connector's own endpoints. Env: KA_HTTP_SECRET. */
+  secret: string;
+  /** Kommo integration's client secret, to verify widget X-Auth-Token JWTs. Env: KOMMO_CLIENT_SECRET. */
+  widget_secret?: string;
+  /** Kommo account id the widget JWT must carry. */
+  account_id?: number;
+  max_body_bytes: number;
+}
+
+export interface RecordingsConfig {
+  enabled: boolean;
+  /** Directory MixMonitor writes into (as seen by the connector). */
+  dir: string;
+  convert_to_mp3: boolean;
+  mp3_bitrate: number;
+  max_concurrent_conversions: number;
+  conversion_timeout_ms: number;
+  /** How long a recording link stays valid. */
+  link_ttl_days: number;
+  /** Wait for the file to be closed for at most this long. */
+  wait_closed_ms: number;
+}
+
+export interface CustomizationsConfig {
+  dir: string;
+  timeout_ms: number;
+  /** Per-hook overrides, e.g. { "process_record_file_path": 10000 }. */
+  timeouts: Record<string, number>;
+}
+
+export interface Config {
+  data_dir: string;
+  log: { level: LogLevel };
+  kommo: KommoConfig;
+  phone: PhoneConfig;
+  pbx: PbxConfig;
+  ami: AmiConfig;
+  agi: AgiConfig;
+  registration: RegistrationConfig;
+  http: HttpConfig;
+  recordings: RecordingsConfig;
+  customizations: CustomizationsConfig;
+}
+
+/** Deeply read-only view handed to the rest of the program after validation. */
+export type DeepReadonly<T> = T extends (infer U)[]
+  ? readonly DeepReadonly<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
+
+export type FrozenConfig = DeepReadonly<Config>;
