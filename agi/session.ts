@@ -105,6 +105,7 @@ export class AgiSession extends EventEmitter<AgiSessionEvents> {
   #headerTimer: NodeJS.Timeout | null;
   #closeTimer: NodeJS.Timeout | null = null;
   #closePromise: Promise<void> | null = null;
+  #closeHandled = false;
   /** close() waiting for the command in flight. */
   #afterPending: (() => void) | null = null;
   #resolveReady!: (request: AgiRequest) => void;
@@ -339,6 +340,8 @@ export class AgiSession extends EventEmitter<AgiSessionEvents> {
   };
 
   readonly #onSocketClose = (): void => {
+    if (this.#closeHandled) return;
+    this.#closeHandled = true;
     if (this.#state !== 'closed') {
       const graceful = this.#state === 'closing' && this.#pending === null && this.#socketError === null;
       if (graceful) {

@@ -11,6 +11,7 @@
  *   exists, so they have no `call_full`; hook 3 gets `call_full: null` when it runs
  *   for the FastAGI lookup.
  */
+import type { Logger } from 'pino';
 import type { CallFull, CallStage, KommoEntityRef } from '../call/types.js';
 
 /** The closed set of hook names, in SPEC order (1 … 13). */
@@ -279,7 +280,8 @@ export interface HookOutputs {
   process_unsorted_creation_params: KommoUnsortedBody;
 }
 
-/** A customization module's export: `default` or `handler`. */
+/** A customization module's export: `default` or `handler`. `context` is optional to use. */
 export type HookHandler<H extends HookName> = (
   input: HookInputs[H],
+  context: { hook: H; signal: AbortSignal; timeoutMs: number; logger: Logger },
 ) => HookResult<HookOutputs[H]> | Promise<HookResult<HookOutputs[H]>>;

@@ -13,6 +13,8 @@ export type RecordStatus = 'pending' | 'done' | 'failed' | 'skipped';
 export type CreateKind = 'contact' | 'lead' | 'unsorted' | 'call' | 'task';
 
 export interface StepResults {
+  /** Built-in lists and hook 1 said "register" (asked once per record). */
+  need_registration?: boolean;
   /** Client number after built-in rewriting and hook 3. */
   client_phone?: string;
   /** The client's contact: found, or created by this registration. */

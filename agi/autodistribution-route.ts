@@ -1,0 +1,44 @@
+/**
+ * The `autodistribution` FastAGI route: turns the AGI request into an
+ * autodistribution request, and the answer into the channel variables the
+ * bundled dialplan (dialplan/kommo-asterisk.conf) acts on:
+ *
+ *   KOMMO_STATUS         found | not_found | timeout | error
+ *   KOMMO_EXTENSION      the manager's extension ("" unless found)
+ *   KOMMO_CALLERID_NAME  CallerID name, at most 20 characters ("" when none)
+ *
+ * A failure here never drops the caller: the variables are set before any
+ * other work can fail, and AGISTATUS lets the dialplan fall back anyway.
+ */
+import type { AgiHandler } from './server.js';
+import type { Autodistribution } from '../lib/autodistribution/service.js';
+
+/** `PJSIP/trunk-00000001` → `trunk`; '' when the channel has no technology prefix. */
+export function endpointOfChannel(channel: string): string {
+  const slash = channel.indexOf('/');
+  if (slash === -1) return '';
+  const rest = channel.slice(slash + 1);
+  const dash = rest.lastIndexOf('-');
+  return dash === -1 ? rest : rest.slice(0, dash);
+}
+
+export function autodistributionRoute(service: Autodistribution): AgiHandler {
+  return async (session, { logger }) => {
+    const req = session.request;
+    const requestData: Record<string, string> = { ...req.raw };
+    for (const [key, value] of Object.entries(req.params)) requestData[`param_${key}`] = value;
+    const answer = await service.handle(
+      {
+        callerNumber: req.callerId ?? '',
+        callerName: req.callerIdName ?? '',
+        trunk: req.params.trunk ?? endpointOfChannel(req.channel),
+        requestData,
+      },
+      logger,
+    );
+    // Status last: the dialplan reads KOMMO_STATUS first, so the others must already be set.
+    await session.setVariable('KOMMO_EXTENSION', answer.extension);
+    await session.setVariable('KOMMO_CALLERID_NAME', answer.name);
+    await session.setVariable('KOMMO_STATUS', answer.status);
+  };
+}

@@ -1,0 +1,334 @@
+/**
+ * The customization runner shared by the FastAGI server and the AMI bridge.
+ *
+ *   const hooks = createHookRunner({ dir, timeoutMs, timeouts, logger });
+ *   const { data, applied, error } = await hooks.run('process_client_phone', input, defaults, { logger: callLog });
+ *
+ * `run` never throws and never waits longer than the hook's time limit: whatever goes
+ * wrong is logged with the hook's name and code, and the caller gets its `defaults`
+ * back with `applied: false` and the HookError. A hook is off until its file exists.
+ *
+ * Cost: an inactive hook costs nothing but a look at the cached directory listing
+ * (re-read at most every `rescanMs`, 1 s by default); an active one one `stat` per run,
+ * which is also how an edited file is noticed — and re-imported — without a restart.
+ */
+import { setMaxListeners } from 'node:events';
+import { stat } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import { HookError, detail } from './errors.js';
+import { runExecutable } from './exec.js';
+import { ModuleLoader, type HookContext, type HookFunction } from './modules.js';
+import { scanDir, scanDirSync, type HookFile, type ScanNote, type ScanResult } from './scan.js';
+import { validateHookData } from './shapes.js';
+import { HOOK_NAMES, isHookName, type HookInputs, type HookName, type HookOutputs } from './types.js';
+
+/** Default time limit of `process_record_file_path` (recording conversion is slow). */
+export const RECORD_FILE_PATH_TIMEOUT_MS = 10_000;
+
+export interface HookRunnerOptions {
+  /** The customizations directory. */
+  dir: string;
+  /** Default time limit of every hook. */
+  timeoutMs: number;
+  /** Per-hook overrides. Unknown hook names are reported at creation. */
+  timeouts?: Readonly<Record<string, number>>;
+  logger: Logger;
+  /** How long a directory listing is trusted (default 1000 ms). */
+  rescanMs?: number;
+}
+
+export interface RunOptions {
+  /** The per-call child logger; defaults to the runner's. */
+  logger?: Logger;
+  /** Stop waiting (an executable is killed); the defaults are used. */
+  signal?: AbortSignal;
+}
+
+export interface HookRun<H extends HookName> {
+  data: HookOutputs[H];
+  /** True when the hook ran and its data is used. */
+  applied: boolean;
+  error?: HookError;
+}
+
+export interface HookCheck {
+  hook: HookName;
+  file: string;
+  kind: HookFile['kind'];
+  ok: boolean;
+  error?: HookError;
+}
+
+export interface HookRunner {
+  run<H extends HookName>(hook: H, input: HookInputs[H], defaults: HookOutputs[H], opts?: RunOptions): Promise<HookRun<H>>;
+  /** Active hooks (files present), in SPEC order, as of the last directory listing. */
+  active(): HookName[];
+  /** Re-read the directory now; resolves to the active hooks. */
+  scan(): Promise<HookName[]>;
+  /** Load every active module (executables: present and executable) — for `check` and the status page. */
+  check(): Promise<HookCheck[]>;
+  /** Abort running hooks (executables are killed) and turn every hook off. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** The time limit of one hook: its override, else 10 s for hook 7, else the default. */
+export function hookTimeout(hook: HookName, timeoutMs: number, timeouts: Readonly<Record<string, number>> = {}): number {
+  return timeouts[hook] ?? (hook === 'process_record_file_path' ? RECORD_FILE_PATH_TIMEOUT_MS : timeoutMs);
+}
+
+interface Loaded {
+  file: string;
+  version: string;
+  promise: Promise<HookFunction>;
+}
+
+const WARN_CODES = new Set(['HOOK_TIMEOUT', 'HOOK_STATE']);
+
+/** JSON round trip: the hook gets its own plain copy, the caller gets a plain answer. */
+function jsonCopy(value: unknown): unknown {
+  return value === undefined ? undefined : JSON.parse(JSON.stringify(value));
+}
+
+/**
+ * One signal that fires when either does; `release` removes the listeners (a
+ * long-lived runner signal must not collect one listener per run).
+ */
+function linkSignals(callerSignal: AbortSignal | undefined, runnerSignal: AbortSignal): { signal: AbortSignal; release: () => void } {
+  if (!callerSignal) return { signal: runnerSignal, release: () => undefined };
+  const linked = new AbortController();
+  const onCaller = (): void => linked.abort(callerSignal.reason);
+  const onRunner = (): void => linked.abort(runnerSignal.reason);
+  if (callerSignal.aborted) onCaller();
+  else if (runnerSignal.aborted) onRunner();
+  else {
+    callerSignal.addEventListener('abort', onCaller, { once: true });
+    runnerSignal.addEventListener('abort', onRunner, { once: true });
+  }
+  return {
+    signal: linked.signal,
+    release: () => {
+      callerSignal.removeEventListener('abort', onCaller);
+      runnerSignal.removeEventListener('abort', onRunner);
+    },
+  };
+}
+
+export function createHookRunner(options: HookRunnerOptions): HookRunner {
+  const { dir, timeoutMs, logger } = options;
+  const timeouts = options.timeouts ?? {};
+  const rescanMs = options.rescanMs ?? 1000;
+  const modules = new ModuleLoader();
+  const loaded = new Map<HookName, Loaded>();
+  const noted = new Set<string>();
+  const closer = new AbortController();
+  setMaxListeners(0, closer.signal); // one listener per hook in flight, removed when it settles
+  let listing = new Map<HookName, HookFile>();
+  let scannedAt = 0;
+  let scanning: Promise<void> | undefined;
+  let closed = false;
+
+  for (const key of Object.keys(timeouts)) {
+    if (!isHookName(key)) logger.warn({ hook: key, known: HOOK_NAMES }, 'customizations.timeouts names an unknown hook; ignored');
+  }
+
+  const noteOnce = (note: ScanNote): void => {
+    const key = `${note.reason}:${note.name}`;
+    if (noted.has(key)) return;
+    noted.add(key);
+    const fields = { dir, file: note.name, usedInstead: note.usedInstead };
+    if (note.reason === 'unknown_name') logger.info(fields, 'customizations: file does not name a hook; ignored');
+    else if (note.reason === 'not_executable') logger.warn(fields, 'customizations: file named after a hook is not a module and not executable (chmod +x?); ignored');
+    else logger.warn(fields, 'customizations: several files for one hook; only one is used');
+  };
+
+  const apply = (result: ScanResult): void => {
+    if (closed) return;
+    if (result.error && result.error.code !== 'ENOENT') {
+      logger.error({ dir, err: result.error }, 'customizations: cannot list the directory; hooks off');
+    } else if (result.error && !noted.has('dir:ENOENT')) {
+      noted.add('dir:ENOENT');
+      logger.info({ dir }, 'customizations: directory does not exist; hooks off');
+    }
+    const before = [...listing.keys()].join(',');
+    listing = new Map(result.files.map((f) => [f.hook, f]));
+    scannedAt = performance.now();
+    for (const note of result.notes) noteOnce(note);
+    if (result.files.some((f) => f.kind === 'typescript')) void modules.warmTypeScript();
+    const after = [...listing.keys()].join(',');
+    if (before !== after) logger.info({ dir, hooks: [...listing.keys()] }, 'customizations: active hooks');
+  };
+
+  const refresh = (): Promise<void> => {
+    scanning ??= scanDir(dir)
+      .then(apply)
+      .finally(() => {
+        scanning = undefined;
+      });
+    return scanning;
+  };
+
+  apply(scanDirSync(dir));
+
+  /** The file of an active hook, with its version, or undefined (→ defaults, no error). */
+  const locate = async (hook: HookName): Promise<{ hf: HookFile; version: string } | undefined> => {
+    if (performance.now() - scannedAt >= rescanMs) await refresh();
+    const hf = listing.get(hook);
+    if (!hf) return undefined;
+    try {
+      const st = await stat(hf.file);
+      if (!st.isFile() || (hf.kind === 'executable' && (st.mode & 0o111) === 0)) throw new Error('not usable');
+      return { hf, version: `${Math.trunc(st.mtimeMs * 1000)}-${st.size}-${st.ino}` };
+    } catch {
+      scannedAt = 0; // gone or changed kind: the next run lists the directory again
+      loaded.delete(hook);
+      return undefined;
+    }
+  };
+
+  const moduleFunction = (hf: HookFile, version: string): Promise<HookFunction> => {
+    const current = loaded.get(hf.hook);
+    if (current && current.file === hf.file && current.version === version) return current.promise;
+    const promise = modules.load(hf, version);
+    promise.catch(() => undefined); // awaited by the caller; keeps a cached failure from being "unhandled"
+    loaded.set(hf.hook, { file: hf.file, version, promise });
+    if (current) logger.info({ hook: hf.hook, file: hf.file }, 'customization changed; reloading');
+    return promise;
+  };
+
+  /**
+   * Load (if changed) and call a module hook, both within the time limit and the
+   * abort signal: a module whose top-level code hangs is cut off like a slow handler.
+   */
+  const callModule = async (hf: HookFile, version: string, input: unknown, limit: number, signal: AbortSignal, log: Logger): Promise<unknown> => {
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    // Handed to the hook: fires when its answer is no longer awaited (time limit, call gone).
+    const hookAbort = new AbortController();
+    const stop = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const err = new HookError('HOOK_TIMEOUT', hf.hook, `no answer within ${limit} ms`, { file: hf.file, timeoutMs: limit });
+        hookAbort.abort(err);
+        reject(err);
+      }, limit);
+      onAbort = () => {
+        const err = new HookError('HOOK_ABORTED', hf.hook, 'aborted before the answer', { file: hf.file, cause: signal.reason });
+        hookAbort.abort(err);
+        reject(err);
+      };
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    });
+    const context: HookContext = { hook: hf.hook, signal: hookAbort.signal, timeoutMs: limit, logger: log.child({ hook: hf.hook }) };
+    const answer = (async () => {
+      const fn = await moduleFunction(hf, version);
+      try {
+        return await fn(input, context);
+      } catch (err) {
+        throw new HookError('HOOK_THREW', hf.hook, `threw${detail(err)}`, { file: hf.file, cause: err });
+      }
+    })();
+    try {
+      return await Promise.race([answer, stop]);
+    } finally {
+      clearTimeout(timer);
+      if (onAbort) signal.removeEventListener('abort', onAbort);
+      answer.catch(() => undefined); // a late rejection after a timeout is already reported
+    }
+  };
+
+  /** Check the envelope and the data. */
+  const accept = <H extends HookName>(hook: H, hf: HookFile, answer: unknown): HookOutputs[H] => {
+    let plain: unknown;
+    try {
+      plain = jsonCopy(answer);
+    } catch (err) {
+      throw new HookError('HOOK_BAD_SHAPE', hook, 'the answer is not JSON-able', { file: hf.file, path: '$', cause: err });
+    }
+    if (typeof plain !== 'object' || plain === null || Array.isArray(plain)) {
+      throw new HookError('HOOK_BAD_SHAPE', hook, 'the answer must be {"state":"success","data":{…}}', { file: hf.file, path: '$' });
+    }
+    const { state, data } = plain as { state?: unknown; data?: unknown };
+    if (state !== 'success') {
+      throw new HookError('HOOK_STATE', hook, `state is ${JSON.stringify(state) ?? 'missing'}, not "success"`, { file: hf.file, state });
+    }
+    const checked = validateHookData(hook, data);
+    if (!checked.ok) throw new HookError('HOOK_BAD_SHAPE', hook, checked.message, { file: hf.file, path: checked.path });
+    return checked.data;
+  };
+
+  const run = async <H extends HookName>(hook: H, input: HookInputs[H], defaults: HookOutputs[H], opts: RunOptions = {}): Promise<HookRun<H>> => {
+    const log = opts.logger ?? logger;
+    if (closed) return { data: defaults, applied: false };
+    const started = performance.now();
+    let file: string | undefined;
+    const limit = hookTimeout(hook, timeoutMs, timeouts);
+    const { signal, release } = linkSignals(opts.signal, closer.signal);
+    try {
+      const found = await locate(hook);
+      if (!found) return { data: defaults, applied: false };
+      const { hf, version } = found;
+      file = hf.file;
+      let answer: unknown;
+      if (hf.kind === 'executable') {
+        const result = await runExecutable({ hook, file: hf.file, input: JSON.stringify(input), timeoutMs: limit, signal });
+        if (result.stderr) log.info({ hook, file, stderr: result.stderr }, 'customization wrote to stderr');
+        answer = result.value;
+      } else {
+        // Our own set-up, not the hook's time: the compiler loads once per process.
+        if (hf.kind === 'typescript') await modules.warmTypeScript();
+        answer = await callModule(hf, version, jsonCopy(input), limit, signal, log);
+      }
+      const data = accept(hook, hf, answer);
+      const ms = Math.round(performance.now() - started);
+      // Hook 10's data is used by nobody: the log is where it goes.
+      if (hook === 'post_registration') log.debug({ hook, file, ms, data }, 'customization applied');
+      else log.debug({ hook, file, ms }, 'customization applied');
+      return { data, applied: true };
+    } catch (err) {
+      const error =
+        err instanceof HookError ? err : new HookError('HOOK_THREW', hook, `failed${detail(err)}`, { file, cause: err });
+      const fields = { hook, code: error.code, file, ms: Math.round(performance.now() - started), err: error };
+      const message = 'customization failed; defaults used';
+      if (error.code === 'HOOK_ABORTED') log.debug(fields, message);
+      else if (WARN_CODES.has(error.code)) log.warn(fields, message);
+      else log.error(fields, message);
+      return { data: defaults, applied: false, error };
+    } finally {
+      release();
+    }
+  };
+
+  return {
+    run,
+    active: () => [...listing.keys()],
+    scan: async () => {
+      if (!closed) await refresh();
+      return [...listing.keys()];
+    },
+    check: async () => {
+      await refresh();
+      const out: HookCheck[] = [];
+      for (const hf of listing.values()) {
+        const found = await locate(hf.hook);
+        if (!found) continue;
+        try {
+          if (hf.kind !== 'executable') await moduleFunction(hf, found.version);
+          out.push({ hook: hf.hook, file: hf.file, kind: hf.kind, ok: true });
+        } catch (err) {
+          out.push({ hook: hf.hook, file: hf.file, kind: hf.kind, ok: false, error: err as HookError });
+        }
+      }
+      return out;
+    },
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      closer.abort(new Error('the customization runner is closing'));
+      listing = new Map();
+      loaded.clear();
+      await scanning?.catch(() => undefined);
+      await modules.close();
+    },
+  };
+}

@@ -1,0 +1,120 @@
+/**
+ * What every pipeline step works with: the journal record, a `save` that persists a
+ * step's result before the next step starts, a `checkpoint` that stops cleanly when
+ * the registrar closes, and `createOnce`, the write-ahead wrapper of every create.
+ */
+import type { Logger } from 'pino';
+import type { CallFull } from '../call/types.js';
+import { KommoError } from '../kommo/errors.js';
+import type { PhoneRewriter } from '../phone.js';
+import type { ContactCache } from './contact-cache.js';
+import type { RegistrationHooks, RegistrationKommo, RegistrationSettings } from './deps.js';
+import type { CallRecord, CreateKind, StepResults } from './types.js';
+
+export interface PipelineDeps {
+  config: RegistrationSettings;
+  kommo: RegistrationKommo;
+  hooks: RegistrationHooks;
+  cache: ContactCache;
+  rewriter: PhoneRewriter;
+  now: () => number;
+}
+
+export interface PipelineRun {
+  /** The current journal record (replaced after every save). */
+  record: CallRecord;
+  /** Persist a step's result (fsynced) before going on. */
+  save(mutate: (steps: StepResults) => void): Promise<void>;
+  /** Throws RegistrationStoppedError when the registrar is closing. */
+  checkpoint(): void;
+  logger: Logger;
+}
+
+/**
+ * Is it certain that a failed create did not reach Kommo? True for "Kommo answered no"
+ * and for failures the client knows were never sent; false for a lost answer
+ * (`maybeApplied`) and for anything that is not a Kommo error (a crash, a bug).
+ */
+export function definitelyNotApplied(err: unknown): boolean {
+  return err instanceof KommoError && !err.maybeApplied;
+}
+
+export function clearIntent(steps: StepResults, kind: CreateKind): void {
+  if (!steps.intents) return;
+  delete steps.intents[kind];
+  if (Object.keys(steps.intents).length === 0) delete steps.intents;
+}
+
+/** Was a create of this kind started and its outcome never learnt? */
+export function uncertain(run: PipelineRun, kind: CreateKind): boolean {
+  return run.record.steps.intents?.[kind] !== undefined;
+}
+
+/**
+ * Write-ahead create: record the intent (with a stable request_id) → send → record
+ * the result and drop the intent. When the outcome is unknown (lost answer, crash)
+ * the intent stays, and the next attempt looks in Kommo before creating again.
+ */
+export async function createOnce<T>(
+  run: PipelineRun,
+  kind: CreateKind,
+  send: (requestId: string) => Promise<T>,
+  apply: (steps: StepResults, result: T) => void,
+): Promise<T> {
+  const requestId = run.record.steps.intents?.[kind] ?? `${run.record.linkedid}:${kind}`;
+  await run.save((s) => {
+    s.intents = { ...s.intents, [kind]: requestId };
+  });
+  let result: T;
+  try {
+    result = await send(requestId);
+  } catch (err) {
+    if (definitelyNotApplied(err)) await run.save((s) => clearIntent(s, kind));
+    throw err;
+  }
+  await run.save((s) => {
+    apply(s, result);
+    clearIntent(s, kind);
+  });
+  return result;
+}
+
+/** `call_full` as later hooks see it: `entity` and `deal` filled with what registration found. */
+export function callView(record: CallRecord): CallFull {
+  const { call, steps } = record;
+  const entity =
+    call.entity ??
+    (steps.contact_id
+      ? {
+          id: steps.contact_id,
+          type: 'contacts' as const,
+          ...(steps.contact_name ? { name: steps.contact_name } : {}),
+          ...(steps.contact_responsible_user_id ? { responsible_user_id: steps.contact_responsible_user_id } : {}),
+        }
+      : null);
+  const deal = call.deal ?? (steps.lead_id ? { id: steps.lead_id } : null);
+  return { ...call, entity, deal };
+}
+
+/**
+ * Before a manual retry of a failed record that has created nothing yet: forget what
+ * was only looked up (hook 1's verdict, the normalised phone, the contact found, its
+ * lead, the update hooks), so a fix made since — in Kommo, a hook, the config — is
+ * seen. A record that created anything (or has a create in doubt) keeps every step:
+ * re-deciding midway could leave half a registration.
+ */
+export function forgetLookups(steps: StepResults): void {
+  const createdSomething =
+    steps.contact_created === true ||
+    steps.lead_created === true ||
+    steps.unsorted_uid !== undefined ||
+    steps.call_id !== undefined ||
+    steps.intents !== undefined;
+  if (createdSomething) return;
+  for (const key of [
+    'need_registration', 'client_phone', 'contact_id', 'contact_name', 'contact_responsible_user_id', 'contact_created',
+    'contact_update_done', 'lead_id', 'lead_created', 'lead_update_done', 'entities_done',
+  ] as const) {
+    delete steps[key];
+  }
+}

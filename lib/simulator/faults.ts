@@ -1,0 +1,80 @@
+/**
+ * Injected faults: down (requests are dropped without an HTTP answer), slow (every
+ * answer delayed), hang (answers held until cleared), fail (the next N requests answer
+ * an error status). Slow and hang delay the answer, not the work: a create that hangs
+ * has happened even if the client gives up — exactly what a retry must survive.
+ */
+export class FaultState {
+  private downUntil = 0;
+  private slowMs = 0;
+  private hung = false;
+  private failLeft = 0;
+  private failStatus = 500;
+  private waiters: Array<() => void> = [];
+
+  constructor(private readonly now: () => number, private readonly onDown: () => void) {}
+
+  down(ms?: number): void {
+    this.downUntil = ms === undefined ? Number.POSITIVE_INFINITY : this.now() + ms;
+    this.onDown();
+  }
+
+  up(): void {
+    this.downUntil = 0;
+  }
+
+  isDown(): boolean {
+    return this.now() < this.downUntil;
+  }
+
+  slow(ms: number): void {
+    this.slowMs = Math.max(0, ms);
+  }
+
+  delayMs(): number {
+    return this.slowMs;
+  }
+
+  hang(): void {
+    this.hung = true;
+  }
+
+  /** Resolves when the hang is cleared; undefined when not hanging. */
+  waitWhileHung(): Promise<void> | undefined {
+    if (!this.hung) return undefined;
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  fail(count: number, status = 500): void {
+    this.failLeft = Math.max(0, Math.floor(count));
+    this.failStatus = status;
+  }
+
+  /** The status to fail this request with, consuming one, or undefined. */
+  takeFailure(): number | undefined {
+    if (this.failLeft <= 0) return undefined;
+    this.failLeft -= 1;
+    return this.failStatus;
+  }
+
+  clear(): void {
+    this.downUntil = 0;
+    this.slowMs = 0;
+    this.failLeft = 0;
+    this.hung = false;
+    this.release();
+  }
+
+  release(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+
+  snapshot(): Record<string, unknown> {
+    return {
+      down: this.isDown(), downUntil: Number.isFinite(this.downUntil) ? this.downUntil : 'forever',
+      slowMs: this.slowMs, hung: this.hung, held: this.waiters.length, failLeft: this.failLeft, failStatus: this.failStatus,
+    };
+  }
+}

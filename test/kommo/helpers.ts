@@ -1,0 +1,101 @@
+/**
+ * Component-test helpers: a simulator, a client wired to it, a JSON-lines logger whose
+ * lines the test can read, and a temp data dir — all torn down with the test.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pino, type Logger } from 'pino';
+import type { Test } from 'tap';
+import type { KommoConfig } from '../../lib/config/types.js';
+import { createKommoClient, createLimiterRegistry, type KommoClient, type KommoClientDeps } from '../../lib/kommo/index.js';
+import { startSimulator, type KommoSimulator, type SimulatorOptions } from '../../lib/simulator/index.js';
+
+export interface LogSink {
+  logger: Logger;
+  lines: Array<Record<string, unknown>>;
+  raw: () => string;
+}
+
+export function memoryLogger(): LogSink {
+  const chunks: string[] = [];
+  const lines: Array<Record<string, unknown>> = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      const text = chunk.toString('utf8');
+      chunks.push(text);
+      for (const l of text.split('\n')) if (l.trim() !== '') lines.push(JSON.parse(l) as Record<string, unknown>);
+      cb();
+    },
+  });
+  return { logger: pino({ level: 'debug' }, stream), lines, raw: () => chunks.join('') };
+}
+
+export type ConfigOverrides = Partial<Omit<KommoConfig, 'retry'>> & {
+  retry?: Partial<KommoConfig['retry']> & { max_elapsed_ms?: number };
+};
+
+export function kommoConfig(url: string, over: ConfigOverrides = {}): KommoConfig {
+  const { retry, ...rest } = over;
+  return {
+    base_url: url,
+    rate_limit_per_second: 7,
+    request_timeout_ms: 2000,
+    connect_timeout_ms: 1000,
+    phone_enum: 'WORK',
+    source: 'kommo-asterisk',
+    tag: 'kommo-asterisk',
+    ...rest,
+    retry: { max_attempts: 4, base_delay_ms: 20, max_delay_ms: 200, ...retry },
+  };
+}
+
+export async function tempDir(t: Test): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'kommo-test-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export interface Harness {
+  sim: KommoSimulator;
+  client: KommoClient;
+  log: LogSink;
+  dataDir: string;
+  config: KommoConfig;
+}
+
+export async function harness(t: Test, opts: {
+  sim?: SimulatorOptions;
+  config?: ConfigOverrides;
+  deps?: Partial<KommoClientDeps>;
+  /** Build the config from the simulator (e.g. to pass its OAuth data). */
+  configFrom?: (sim: KommoSimulator) => ConfigOverrides;
+} = {}): Promise<Harness> {
+  const sim = await startSimulator(opts.sim ?? {});
+  t.teardown(() => sim.close());
+  const dataDir = await tempDir(t);
+  const log = memoryLogger();
+  const config = kommoConfig(sim.url, {
+    long_lived_token: sim.longLivedToken,
+    ...opts.configFrom?.(sim),
+    ...opts.config,
+  });
+  const client = createKommoClient(config, {
+    logger: log.logger, dataDir, limiters: createLimiterRegistry(), ...opts.deps,
+  });
+  t.teardown(() => client.destroy());
+  return { sim, client, log, dataDir, config };
+}
+
+/** Max number of entries with `at` inside any window of `windowMs`. */
+export function maxPerWindow(times: number[], windowMs = 1000): number {
+  const s = [...times].sort((a, b) => a - b);
+  let best = 0;
+  let lo = 0;
+  for (let hi = 0; hi < s.length; hi++) {
+    while ((s[hi] as number) - (s[lo] as number) >= windowMs) lo++;
+    best = Math.max(best, hi - lo + 1);
+  }
+  return best;
+}
