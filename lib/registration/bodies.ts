@@ -8,10 +8,12 @@ import type {
   KommoCallBody,
   KommoCallStatus,
   KommoContactBody,
+  KommoEntityUpdate,
   KommoLeadBody,
   KommoTaskBody,
   KommoUnsortedBody,
 } from '../hooks/types.js';
+import type { CallCreate, LeadCreate, PartyCreate, TaskCreate, UnsortedSipCreate } from '../kommo/types.js';
 import {
   callDirection,
   callStartedAt,
@@ -179,7 +181,9 @@ export function taskBody(
 
 // ---------------------------------------------------------------------------
 // Hook shape → Kommo shape. The hooks speak the SPEC's field names (`tags` as names,
-// `task_type`); Kommo wants `_embedded.tags[{name}]` and `task_type_id`.
+// `task_type`) with loosely typed values; Kommo wants `_embedded.tags[{name}]` and
+// `task_type_id`. A value of the wrong type that a hook put in is left for Kommo to
+// refuse (400 → the record is `failed`, visible, retryable).
 // ---------------------------------------------------------------------------
 
 type AnyBody = Record<string, unknown>;
@@ -199,33 +203,41 @@ export function withEmbeddedTags<T extends object>(body: T): T {
 }
 
 /** A contact body for Kommo. */
-export function toKommoContact(body: KommoContactBody): KommoContactBody {
-  return withEmbeddedTags(compact(body));
+export function toKommoContact(body: KommoContactBody): PartyCreate {
+  return withEmbeddedTags(compact(body)) as PartyCreate;
 }
 
-type UnsortedMeta = KommoUnsortedBody['metadata'];
-type RequiredMetaKey = 'uniq' | 'duration' | 'service_code' | 'phone' | 'called_at' | 'from';
+/** A lead body for Kommo. */
+export function toKommoLead(body: KommoLeadBody): LeadCreate {
+  return withEmbeddedTags(compact(body)) as LeadCreate;
+}
 
-/** An incoming lead as Kommo takes it: the metadata fields Kommo requires are present. */
-export type KommoUnsortedCreate = KommoUnsortedBody & {
-  metadata: UnsortedMeta & Required<Pick<UnsortedMeta, RequiredMetaKey>>;
-};
+/** An update (hooks 11/12) for Kommo. */
+export function toKommoUpdate(body: KommoEntityUpdate): Partial<PartyCreate> & Partial<LeadCreate> {
+  return withEmbeddedTags(compact(body)) as Partial<PartyCreate> & Partial<LeadCreate>;
+}
+
+/** A call body for Kommo. */
+export function toKommoCall(body: KommoCallBody, uniq: string): CallCreate {
+  return { ...compact(body), uniq } as CallCreate;
+}
 
 /**
  * An incoming-lead body for Kommo: tags of its contact and lead as `_embedded.tags`, and
  * the required metadata fields a hook dropped taken back from the defaults.
  */
-export function toKommoUnsorted(body: KommoUnsortedBody, defaults: KommoUnsortedBody): KommoUnsortedCreate {
+export function toKommoUnsorted(body: KommoUnsortedBody, defaults: KommoUnsortedBody): UnsortedSipCreate {
   const emb = body._embedded;
   const d = defaults.metadata;
+  const m = body.metadata ?? {};
   const metadata = {
-    ...compact(body.metadata ?? {}),
-    uniq: body.metadata?.uniq ?? d.uniq ?? '',
-    duration: body.metadata?.duration ?? d.duration ?? 0,
-    service_code: body.metadata?.service_code ?? d.service_code ?? '',
-    phone: body.metadata?.phone ?? d.phone ?? '',
-    called_at: body.metadata?.called_at ?? d.called_at ?? 0,
-    from: body.metadata?.from ?? d.from ?? '',
+    ...compact(m),
+    uniq: m.uniq ?? d.uniq ?? '',
+    duration: m.duration ?? d.duration ?? 0,
+    service_code: m.service_code ?? d.service_code ?? '',
+    phone: m.phone ?? d.phone ?? '',
+    called_at: m.called_at ?? d.called_at ?? 0,
+    from: m.from ?? d.from ?? '',
   };
   return compact({
     ...body,
@@ -233,21 +245,18 @@ export function toKommoUnsorted(body: KommoUnsortedBody, defaults: KommoUnsorted
     ...(emb
       ? {
           _embedded: {
-            ...emb,
             ...(emb.contacts ? { contacts: emb.contacts.map((c) => toKommoContact(c)) } : {}),
-            ...(emb.leads ? { leads: emb.leads.map((l) => withEmbeddedTags(compact(l))) } : {}),
+            ...(emb.leads ? { leads: emb.leads.map((l) => toKommoLead(l)) } : {}),
+            ...(emb.companies ? { companies: emb.companies as PartyCreate[] } : {}),
           },
         }
       : {}),
-  });
+  }) as UnsortedSipCreate;
 }
 
-/** A task as Kommo takes it. */
-export type KommoTaskCreate = Omit<KommoTaskBody, 'task_type'> & { task_type_id: number };
-
 /** A task body for Kommo: `task_type` → `task_type_id`. */
-export function toKommoTask(body: KommoTaskBody): KommoTaskCreate {
+export function toKommoTask(body: KommoTaskBody): TaskCreate {
   const { task_type, ...rest } = compact(body) as KommoTaskBody & { task_type_id?: unknown };
   const typeId = typeof rest.task_type_id === 'number' ? rest.task_type_id : task_type;
-  return { ...rest, task_type_id: typeId };
+  return { ...rest, task_type_id: typeId } as TaskCreate;
 }

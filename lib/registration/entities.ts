@@ -8,7 +8,7 @@
  * phone search, the lead among the new contact's leads (when the client can list them).
  */
 import type { KommoEntityUpdate } from '../hooks/types.js';
-import { contactBody, leadBody, toKommoContact, toKommoUnsorted, unsortedBody, withEmbeddedTags } from './bodies.js';
+import { contactBody, leadBody, toKommoContact, toKommoLead, toKommoUnsorted, toKommoUpdate, unsortedBody } from './bodies.js';
 import type { CachedContact } from './contact-cache.js';
 import type { RegContact } from './deps.js';
 import { callView, clearIntent, createOnce, uncertain, type PipelineDeps, type PipelineRun } from './run-context.js';
@@ -145,7 +145,7 @@ async function createLead(deps: PipelineDeps, run: PipelineRun, phone: string, c
   const body = (
     await hooks.run('process_lead_creation_params', { call_full: callView(run.record), params: defaults }, defaults, { logger: log })
   ).data;
-  await createOnce(run, 'lead', (requestId) => kommo.createLead(withEmbeddedTags(body), { requestId }), (s, r) => {
+  await createOnce(run, 'lead', (requestId) => kommo.createLead(toKommoLead(body), { requestId }), (s, r) => {
     s.lead_id = r.id;
     s.lead_created = true;
   });
@@ -161,7 +161,7 @@ async function runUpdateHooks(deps: PipelineDeps, run: PipelineRun): Promise<voi
     const update = (
       await hooks.run('process_contact_update_params', { call_full: callView(run.record), params: {} }, {}, { logger: log })
     ).data;
-    if (!isEmptyUpdate(update)) await kommo.updateContact(contactId, update);
+    if (!isEmptyUpdate(update)) await kommo.updateContact(contactId, toKommoUpdate(update));
     await run.save((s) => {
       s.contact_update_done = true;
     });
@@ -172,7 +172,7 @@ async function runUpdateHooks(deps: PipelineDeps, run: PipelineRun): Promise<voi
     const update = (
       await hooks.run('process_lead_update_params', { call_full: callView(run.record), params: {} }, {}, { logger: log })
     ).data;
-    if (!isEmptyUpdate(update)) await kommo.updateLead(leadId, update);
+    if (!isEmptyUpdate(update)) await kommo.updateLead(leadId, toKommoUpdate(update));
     await run.save((s) => {
       s.lead_update_done = true;
     });

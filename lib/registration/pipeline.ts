@@ -13,10 +13,10 @@
  * second contact, lead, task or call. The pipeline throws Kommo's errors as they are;
  * the worker decides between waiting and `failed`.
  */
-import type { KommoCallBody, KommoTaskBody } from '../hooks/types.js';
+import type { KommoTaskBody } from '../hooks/types.js';
 import { isInternalNumber, normalizeClientPhone, digitsOnly } from '../phone.js';
 import { KommoError } from '../kommo/errors.js';
-import { callBody, compact, taskBody, taskTarget, toKommoTask } from './bodies.js';
+import { callBody, compact, taskBody, taskTarget, toKommoCall, toKommoTask } from './bodies.js';
 import { isMissed, rawClientNumber } from './call-facts.js';
 import { resolveEntities } from './entities.js';
 import { registrationVerdict } from './filter.js';
@@ -120,7 +120,7 @@ async function registerCall(deps: PipelineDeps, run: PipelineRun, phone: string,
 
   const defaults = callBody(run.record.call, phone, run.record.steps, config, deps.now());
   const changed = (await hooks.run('process_call_params', { call_full: callView(run.record), params: defaults }, defaults, { logger: log })).data;
-  const body: KommoCallBody = { ...compact(changed), uniq: linkedid };
+  const body = toKommoCall(changed, linkedid);
   try {
     await createOnce(run, 'call', (requestId) => kommo.createCall(body, { requestId }), (s, r) => {
       s.call_id = r.id;

@@ -19,6 +19,11 @@ t.test('trunk → 201 → extension 101, answered', async (t) => {
   t.match(endpoints, /Endpoint:\s+101/, 'extension 101 loaded');
 
   const phone = await sipp({ scenario: 'uas-answer', localIp: ast.phones['101']!, localPort: ast.phonePort, durationMs: 300 });
+  const hangups = ami.waitForEvent(
+    (m) => m.Event === 'Hangup' && field(m, 'Channel')?.startsWith('PJSIP/101-') === true,
+    20000,
+    'Hangup of PJSIP/101',
+  );
   const trunk = await startSipp({
     scenario: 'uac',
     localIp: ast.trunkIp,
@@ -28,11 +33,6 @@ t.test('trunk → 201 → extension 101, answered', async (t) => {
     durationMs: 1000,
     keys: { caller_num: '79991234567', caller_name: 'Ivan Petrov' },
   });
-  const hangups = ami.waitForEvent(
-    (m) => m.Event === 'Hangup' && field(m, 'Channel')?.startsWith('PJSIP/101-') === true,
-    20000,
-    'Hangup of PJSIP/101',
-  );
   const [caller, callee] = await Promise.all([trunk.done, phone.done]);
 
   t.equal(caller.code, 0, `caller SIPp succeeded: ${caller.stderr.slice(-500)}`);

@@ -3,6 +3,7 @@ import { rmSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHookRunner, hookTimeout, type HookRunner, type HookRunnerOptions } from '../../lib/hooks/loader.js';
 import { HookError } from '../../lib/hooks/errors.js';
+import { ModuleLoader } from '../../lib/hooks/modules.js';
 import type { HookName } from '../../lib/hooks/types.js';
 import { answer, captureLogs, sampleDefaults, sampleInputs, sleep, tempDir, writeHook, type LogLine } from './fixtures/hooks.js';
 
@@ -332,7 +333,6 @@ t.test('a module gets a context: its signal fires at the time limit, its logger 
     dir,
     'need_registration.mjs',
     [
-      'export const seen = [];',
       'export default (input, context) => {',
       '  context.logger.info({ timeoutMs: context.timeoutMs, name: context.hook }, "hook says hello");',
       '  return new Promise((resolve) => {',
@@ -350,4 +350,16 @@ t.test('a module gets a context: its signal fires at the time limit, its logger 
   t.match(hello, { hook: 'need_registration', timeoutMs: 100, name: 'need_registration' });
   await sleep(20);
   t.match(lines.find((l) => l.msg === 'hook was told to stop'), { hook: 'need_registration', reason: 'HOOK_TIMEOUT' });
+});
+
+t.test('without the typescript package a .ts hook is HOOK_UNSUPPORTED', async (t) => {
+  const dir = tempDir(t);
+  const file = writeHook(dir, 'need_registration.ts', 'export default (): unknown => ({ state: "success", data: { result: false } });');
+  const loader = new ModuleLoader({ typescript: async () => undefined });
+  t.teardown(() => loader.close());
+  await t.rejects(loader.load({ hook: 'need_registration', file, name: 'need_registration.ts', kind: 'typescript' }, 'v1'), {
+    code: 'HOOK_UNSUPPORTED',
+    hook: 'need_registration',
+    message: /rename it to \.mjs/,
+  });
 });

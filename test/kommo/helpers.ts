@@ -65,6 +65,16 @@ export interface Harness {
   config: KommoConfig;
 }
 
+/** A client for `sim` (long-lived token unless overridden), destroyed with the test. */
+export async function clientFor(t: Test, sim: KommoSimulator, over: ConfigOverrides = {}, deps: Partial<KommoClientDeps> = {}): Promise<Harness> {
+  const dataDir = await tempDir(t);
+  const log = memoryLogger();
+  const config = kommoConfig(sim.url, { long_lived_token: sim.longLivedToken, ...over });
+  const client = createKommoClient(config, { logger: log.logger, dataDir, limiters: createLimiterRegistry(), ...deps });
+  t.teardown(() => client.destroy());
+  return { sim, client, log, dataDir, config };
+}
+
 export async function harness(t: Test, opts: {
   sim?: SimulatorOptions;
   config?: ConfigOverrides;

@@ -1,0 +1,25 @@
+export { reduce, resync, initialState, trackedCalls, olderLinkedid } from './reducer.js';
+export {
+  createTrackerContext,
+  createClassifier,
+  withNow,
+  parseChannel,
+  formatLocalTime,
+  formatUtcTime,
+  type TrackerContext,
+  type Classifier,
+  type ClassificationConfig,
+  type EndpointKind,
+} from './classify.js';
+export { projectCall } from './project.js';
+export { RESULT, dialStatusResult, causeResult } from './results.js';
+export {
+  callDirection,
+  clientNumber,
+  employeeConversation,
+  lastConversationDuration,
+  isMissed,
+  isInternal,
+  type CallDirection,
+} from './helpers.js';
+export type { TrackerState, TrackerEffect, StageEffect, MergeEffect, ReduceResult, CallRec, ChanRec } from './types.js';

@@ -1,0 +1,59 @@
+// Loads AMI fixtures (one message per line, Asterisk's key case) and replays
+// them through the reducer. Shared by the table test and the benchmark.
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { normalizeEvent, type AmiEvent } from '../../lib/ami/events.js';
+import { createTrackerContext, withNow, type TrackerContext } from '../../lib/tracker/classify.js';
+import { initialState, reduce } from '../../lib/tracker/reducer.js';
+import type { StageEffect, TrackerEffect, TrackerState } from '../../lib/tracker/types.js';
+
+export const RECORDED_DIR = new URL('../fixtures/ami/', import.meta.url).pathname;
+
+/** The extension map and trunks of the e2e Asterisk (test/helpers/asterisk-config.ts). */
+export function testContext(): TrackerContext {
+  return createTrackerContext(
+    { extensions: { '101': 1001, '102': 1002, '103': 1003 }, trunks: ['trunk'], extension_pattern: '^[0-9]{2,5}$' },
+    { formatTime: (ms) => (ms ? new Date(ms).toISOString().slice(0, 19).replace('T', ' ') : '0001-01-01 00:00:00') },
+  );
+}
+
+export function parseJsonl(text: string): AmiEvent[] {
+  const out: AmiEvent[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    const e = normalizeEvent(JSON.parse(line) as Record<string, unknown>);
+    if (e) out.push(e);
+  }
+  return out;
+}
+
+export function recordedScenarios(): string[] {
+  if (!existsSync(RECORDED_DIR)) return [];
+  return readdirSync(RECORDED_DIR)
+    .filter((f) => f.endsWith('.jsonl'))
+    .map((f) => f.replace(/\.jsonl$/, ''))
+    .sort();
+}
+
+export function loadRecorded(name: string): AmiEvent[] {
+  return parseJsonl(readFileSync(join(RECORDED_DIR, `${name}.jsonl`), 'utf8'));
+}
+
+export interface Replay {
+  state: TrackerState;
+  effects: TrackerEffect[];
+  stages: StageEffect[];
+}
+
+export function replay(events: readonly AmiEvent[], ctx: TrackerContext = testContext(), from = initialState()): Replay {
+  let state = from;
+  const effects: TrackerEffect[] = [];
+  let now = 1_700_000_000_000;
+  for (const e of events) {
+    now += 1;
+    const r = reduce(state, e, withNow(ctx, now));
+    state = r.state;
+    effects.push(...r.effects);
+  }
+  return { state, effects, stages: effects.filter((x): x is StageEffect => x.type === 'stage') };
+}
