@@ -9,7 +9,7 @@
  *     for `event`), so every other value is a string.
  */
 import type { RawAmiMessage, RawAmiValue } from './parser.js';
-import { isVariableKey } from './parser.js';
+import { isVariableKey, lowerKey } from './parser.js';
 
 export type AmiValue = string | Record<string, string>;
 
@@ -207,7 +207,7 @@ function toVariables(v: RawAmiValue | unknown, into: Record<string, string> = {}
 export function normalizeMessage(raw: Record<string, unknown> | RawAmiMessage): AmiMessage {
   const out: AmiMessage = {};
   for (const rawKey of Object.keys(raw)) {
-    const key = rawKey.trim().toLowerCase();
+    const key = lowerKey(rawKey);
     const v = (raw as Record<string, unknown>)[rawKey];
     if (isVariableKey(key)) {
       const prev = out[key];

@@ -35,6 +35,23 @@ export interface AmiParserOptions {
 const GREETING = 'Asterisk Call Manager';
 const DEFAULT_MAX = 1024 * 1024;
 
+const KEY_CACHE_MAX = 4096;
+const keyCache = new Map<string, string>();
+
+/**
+ * `  CallerIDNum ` → `calleridnum`, memoised: AMI repeats the same few hundred
+ * keys, and this is the parser's hottest line. A pure function; the memo is
+ * bounded and holds nothing per connection.
+ */
+export function lowerKey(raw: string): string {
+  let key = keyCache.get(raw);
+  if (key === undefined) {
+    key = raw.trim().toLowerCase();
+    if (keyCache.size < KEY_CACHE_MAX) keyCache.set(raw, key);
+  }
+  return key;
+}
+
 /** Keys whose values are `name=value` pairs (normalised into objects). */
 export function isVariableKey(key: string): boolean {
   return key === 'variable' || key.endsWith('chanvariable');
@@ -46,7 +63,7 @@ export function buildMessage(lines: readonly string[]): RawAmiMessage {
   for (const line of lines) {
     if (line.length === 0) continue;
     const sep = line.indexOf(': ');
-    const key = (sep < 0 ? line : line.slice(0, sep)).trim().toLowerCase();
+    const key = lowerKey(sep < 0 ? line : line.slice(0, sep));
     const value = sep < 0 ? '' : line.slice(sep + 2);
     if (key === 'variable' || key === 'chanvariable') {
       let obj = msg[key];

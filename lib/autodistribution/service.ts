@@ -146,7 +146,7 @@ export function createAutodistribution(opts: AutodistOptions, deps: AutodistDeps
     if (!normalized) return notFound('no-number');
     const hooked = await deps.hooks.run(
       'process_client_phone',
-      { phone: normalized, call_stage: 'conversation_requested' },
+      { call_full: null, phone: normalized, call_stage: 'conversation_requested' },
       { phone: normalized },
       { logger: log },
     );

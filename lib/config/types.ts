@@ -32,7 +32,8 @@ export interface KommoConfig {
   rate_limit_per_second: number;
   request_timeout_ms: number;
   connect_timeout_ms: number;
-  retry: { max_attempts: number; base_delay_ms: number; max_delay_ms: number };
+  /** max_attempts counts attempts Kommo answered (429/5xx); max_elapsed_ms bounds retries of requests that got no answer. */
+  retry: { max_attempts: number; base_delay_ms: number; max_delay_ms: number; max_elapsed_ms: number };
   /** enum_code used when the connector writes a phone value. */
   phone_enum: string;
   /** `source` of call records; also the default tag on created contacts/leads. */

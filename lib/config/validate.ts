@@ -97,9 +97,10 @@ export const schema: SchemaNode = obj<Config>('The configuration file', {
     request_timeout_ms: ms(100, 120_000, 'Deadline of one Kommo request'),
     connect_timeout_ms: ms(100, 60_000, 'TCP/TLS connect deadline'),
     retry: obj<KommoConfig['retry']>('Retries of one request on 429/5xx/network errors', {
-      max_attempts: int(1, 20, 'Attempts per request, the first included.'),
+      max_attempts: int(1, 20, 'Attempts per request that Kommo answered (429/5xx), the first included.'),
       base_delay_ms: ms(10, 60_000, 'First backoff delay'),
       max_delay_ms: ms(100, 3_600_000, 'Backoff cap'),
+      max_elapsed_ms: ms(1_000, 3_600_000, 'Total retry budget of one request that got no answer (connection refused, DNS); must outlast the Kommo outages one request should ride out'),
     }),
     phone_enum: str('enum_code of phone values the connector writes.', { enum: ['WORK', 'WORKDD', 'MOB', 'FAX', 'HOME', 'OTHER'] }),
     source: str('`source` of call records.'),

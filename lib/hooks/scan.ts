@@ -51,9 +51,6 @@ const MODULE_EXTS: ReadonlyArray<readonly [string, HookKind]> = [
 
 const DISABLING_PARTS = new Set(['example', 'examples', 'sample', 'disabled', 'off', 'bak', 'orig', 'old', 'tmp', 'swp']);
 
-/** Hooks sorted longest name first, so `process_lead_update_params` is never read as a prefix match. */
-const BY_LENGTH = [...HOOK_NAMES].sort((a, b) => b.length - a.length);
-
 interface Candidate {
   hook: HookName;
   name: string;
@@ -66,7 +63,7 @@ interface Candidate {
 /** Which hook a file name is for, or why it is not one. Pure. */
 export function classifyName(name: string): Candidate | 'ignored' | 'unknown' {
   if (name.startsWith('.') || name.endsWith('~')) return 'ignored';
-  const hook = BY_LENGTH.find((h) => name === h || name.startsWith(`${h}.`));
+  const hook = HOOK_NAMES.find((h) => name === h || name.startsWith(`${h}.`));
   if (hook === undefined) return 'unknown';
   const rest = name.slice(hook.length + 1);
   if (rest === '') return { hook, name, rank: 10 };

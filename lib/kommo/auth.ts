@@ -134,6 +134,7 @@ export function createOAuthAuth(opts: OAuthAuthOptions): AuthProvider {
         redirect_uri: opts.redirectUri,
       });
     } catch (err) {
+      if (err instanceof KommoError && err.code === 'KOMMO_CLOSED') throw err;
       if (!isTransient(err)) {
         // Another process may have used our refresh token first.
         const rotated = await adoptFromDisk();

@@ -205,7 +205,9 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
       }
       const what = outcome.kind === 'status' ? { status: outcome.status } : { error: outcome.kind === 'network' ? outcome.code : `${outcome.phase} timeout`, sent: outcome.sent };
       if (!decision.retry) {
-        log.warn({ ...meta, ...what, attempt, reason: decision.reason }, 'kommo request failed');
+        // A plain "no" (400/404 …) is the caller's to report; outages and rate limits are ours.
+        const answeredNo = outcome.kind === 'status' && outcome.status < 500 && outcome.status !== 429;
+        log[answeredNo ? 'debug' : 'warn']({ ...meta, ...what, attempt, reason: decision.reason }, 'kommo request failed');
         throw finalError(req, result, outcome, attempt, decision.maybeApplied);
       }
       log.warn({ ...meta, ...what, attempt, delayMs: decision.delayMs }, 'kommo request failed; retrying');

@@ -91,11 +91,6 @@ export interface KommoClient {
   destroy(): Promise<void>;
 }
 
-/** Extra keys read with defaults until they are part of KommoConfig. */
-interface KommoConfigExtras {
-  retry?: { max_elapsed_ms?: number };
-}
-
 const processLimiters = createLimiterRegistry();
 
 function buildAuth(config: DeepReadonly<KommoConfig>, deps: KommoClientDeps, exchange: (b: Record<string, string>) => Promise<unknown>, now: () => number): AuthProvider {
@@ -122,8 +117,7 @@ export function createKommoClient(config: DeepReadonly<KommoConfig>, deps: Kommo
   const limit = config.rate_limit_per_second > 0 ? config.rate_limit_per_second : 7;
   const limiter = deps.limiter ?? (deps.limiters ?? processLimiters).get(config.base_url, limit);
   const matchDigits = deps.matchDigits ?? 10;
-  const extras = config as DeepReadonly<KommoConfig> & DeepReadonly<KommoConfigExtras>;
-  const policy = retryPolicyFromConfig({ ...config.retry, max_elapsed_ms: extras.retry?.max_elapsed_ms });
+  const policy = retryPolicyFromConfig(config.retry);
   const transport = createTransport({ connectTimeoutMs: config.connect_timeout_ms, requestTimeoutMs: config.request_timeout_ms });
   const closing = new AbortController();
   const destroying = new AbortController();

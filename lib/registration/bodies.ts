@@ -44,7 +44,8 @@ export function talkedUserId(call: CallFull): number | undefined {
  * talked first of all, then the same order.
  */
 export function responsibleUserId(call: CallFull, steps: StepResults, config: RegistrationSettings): number | undefined {
-  const entity = steps.contact_responsible_user_id ?? call.entity?.responsible_user_id ?? undefined;
+  const entity =
+    steps.contact_responsible_user_id ?? steps.company_responsible_user_id ?? call.entity?.responsible_user_id ?? undefined;
   const rang = lastRungConversation(call)?.user?.id;
   const fallback = entity ?? rang ?? config.pbx.default_user_id;
   return isMissed(call) ? fallback : (talkedUserId(call) ?? fallback);
@@ -145,13 +146,14 @@ export interface TaskTarget {
 
 /** A lead created here, else the lead Kommo put the call on, else the known lead, else the contact. */
 export function taskTarget(call: CallFull, steps: StepResults, phone: string): TaskTarget | undefined {
-  const name = steps.contact_name ?? call.entity?.name ?? `Contact ${phone}`;
+  const name = steps.contact_name ?? steps.company_name ?? call.entity?.name ?? `Contact ${phone}`;
   if (steps.lead_created && steps.lead_id) return { entity_id: steps.lead_id, entity_type: 'leads', name };
   if (steps.call_entity_type === 'leads' && steps.call_entity_id) {
     return { entity_id: steps.call_entity_id, entity_type: 'leads', name };
   }
   if (steps.lead_id) return { entity_id: steps.lead_id, entity_type: 'leads', name };
   if (steps.contact_id) return { entity_id: steps.contact_id, entity_type: 'contacts', name };
+  if (steps.company_id) return { entity_id: steps.company_id, entity_type: 'companies', name };
   if ((steps.call_entity_type === 'contacts' || steps.call_entity_type === 'companies') && steps.call_entity_id) {
     return { entity_id: steps.call_entity_id, entity_type: steps.call_entity_type, name };
   }

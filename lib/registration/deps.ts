@@ -50,6 +50,8 @@ export interface CreateOpts {
 export interface RegistrationKommo {
   /** Contacts whose PHONE really matches (the client filters full-text hits), with their leads. */
   findContactsByPhone(phone: string): Promise<readonly RegContact[]>;
+  /** Optional: companies whose PHONE really matches (asked when no contact has the number). */
+  findCompaniesByPhone?(phone: string): Promise<readonly RegContact[]>;
   createContact(body: PartyCreate, opts?: CreateOpts): Promise<{ id: number }>;
   updateContact(id: number, patch: Partial<PartyCreate>): Promise<unknown>;
   createLead(body: LeadCreate, opts?: CreateOpts): Promise<{ id: number }>;

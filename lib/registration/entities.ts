@@ -8,6 +8,7 @@
  * phone search, the lead among the new contact's leads (when the client can list them).
  */
 import type { KommoEntityUpdate } from '../hooks/types.js';
+import { KommoApiError } from '../kommo/errors.js';
 import { contactBody, leadBody, toKommoContact, toKommoLead, toKommoUnsorted, toKommoUpdate, unsortedBody } from './bodies.js';
 import type { CachedContact } from './contact-cache.js';
 import type { RegContact } from './deps.js';
@@ -25,17 +26,53 @@ function toCached(c: RegContact): CachedContact {
   };
 }
 
-/** Search (or the cache) for the client's contact. A pending create intent bypasses the cache. */
+/**
+ * The client's contact: the cache, else the contact `call_full` already carries (found by
+ * autodistribution for this very call), else a search. A pending create intent bypasses
+ * both shortcuts: only a fresh search can tell whether that create happened.
+ */
 async function findContact(deps: PipelineDeps, run: PipelineRun, phone: string): Promise<CachedContact | undefined> {
   const fresh = uncertain(run, 'contact');
-  const cached = fresh ? undefined : deps.cache.get(phone);
-  if (cached) return cached;
+  if (!fresh) {
+    const cached = deps.cache.get(phone);
+    if (cached) return cached;
+    const known = run.record.call.entity;
+    if (known?.type === 'contacts' && typeof known.id === 'number' && known.id > 0) {
+      return {
+        id: known.id,
+        ...(typeof known.name === 'string' ? { name: known.name } : {}),
+        ...(typeof known.responsible_user_id === 'number' ? { responsible_user_id: known.responsible_user_id } : {}),
+        lead_ids: [],
+      };
+    }
+  }
   const list = await deps.kommo.findContactsByPhone(phone);
   const first = list[0];
   if (!first) return undefined;
   const found = toCached(first);
   deps.cache.set(phone, found);
   return found;
+}
+
+/** No contact: does a company have the number? (Then the call goes on the company.) */
+async function findCompany(deps: PipelineDeps, run: PipelineRun, phone: string): Promise<CachedContact | undefined> {
+  const known = run.record.call.entity;
+  if (known?.type === 'companies' && typeof known.id === 'number' && known.id > 0) {
+    return {
+      id: known.id,
+      ...(typeof known.name === 'string' ? { name: known.name } : {}),
+      ...(typeof known.responsible_user_id === 'number' ? { responsible_user_id: known.responsible_user_id } : {}),
+      lead_ids: [],
+    };
+  }
+  if (!deps.kommo.findCompaniesByPhone || uncertain(run, 'contact') || uncertain(run, 'unsorted')) return undefined;
+  const first = (await deps.kommo.findCompaniesByPhone(phone))[0];
+  return first ? toCached(first) : undefined;
+}
+
+function isDuplicateUniq(err: unknown): boolean {
+  if (!(err instanceof KommoApiError)) return false;
+  return err.validationErrors.some((v) => v.errors.some((e) => e.code === 'Duplicate' && (e.path ?? '').includes('uniq')));
 }
 
 function isEmptyUpdate(update: KommoEntityUpdate | undefined | null): boolean {
@@ -48,8 +85,10 @@ export async function resolveEntities(deps: PipelineDeps, run: PipelineRun, phon
   const call = run.record.call;
   const log = run.logger;
 
-  if (run.record.steps.contact_id === undefined && run.record.steps.unsorted_uid === undefined) {
+  const st0 = run.record.steps;
+  if (st0.contact_id === undefined && st0.unsorted_uid === undefined && st0.company_id === undefined) {
     const found = await findContact(deps, run, phone);
+    const company = found ? undefined : await findCompany(deps, run, phone);
     if (found) {
       const ours = uncertain(run, 'contact');
       const single = found.lead_ids.length === 1 ? found.lead_ids[0] : undefined;
@@ -66,28 +105,50 @@ export async function resolveEntities(deps: PipelineDeps, run: PipelineRun, phon
         clearIntent(s, 'contact');
       });
       if (ours) log.warn({ contact_id: found.id }, 'contact create had an unknown outcome; found it, not creating again');
+    } else if (company) {
+      const existingLead = call.deal?.id ?? (company.lead_ids.length === 1 ? company.lead_ids[0] : undefined);
+      await run.save((s) => {
+        s.company_id = company.id;
+        if (company.name) s.company_name = company.name;
+        if (company.responsible_user_id !== undefined) s.company_responsible_user_id = company.responsible_user_id;
+        if (existingLead !== undefined) {
+          s.lead_id = existingLead;
+          s.lead_created = false;
+        }
+      });
     } else if (reg.use_unsorted) {
-      if (uncertain(run, 'unsorted')) {
-        log.warn('incoming lead create had an unknown outcome and cannot be looked up; sending it again');
-      }
+      const retrying = uncertain(run, 'unsorted');
+      if (retrying) log.warn('incoming lead create had an unknown outcome; sending it again (Kommo refuses or tags a duplicate uniq)');
       run.checkpoint();
       const defaults = unsortedBody(call, phone, config, deps.now());
       const body = (
         await hooks.run('process_unsorted_creation_params', { call_full: callView(run.record), params: defaults }, defaults, { logger: log })
       ).data;
-      await createOnce(run, 'unsorted', (requestId) => kommo.createUnsortedSip(toKommoUnsorted(body, defaults), { requestId }), (s, r) => {
-        s.unsorted_uid = r.uid;
-        if (r.contactId !== undefined) {
-          s.contact_id = r.contactId;
+      try {
+        await createOnce(run, 'unsorted', (requestId) => kommo.createUnsortedSip(toKommoUnsorted(body, defaults), { requestId }), (s, r) => {
+          s.unsorted_uid = r.uid;
+          if (r.contactId !== undefined) {
+            s.contact_id = r.contactId;
+            s.contact_created = true;
+            const name = body._embedded?.contacts?.[0]?.name;
+            if (name) s.contact_name = name;
+          }
+          if (r.leadId !== undefined) {
+            s.lead_id = r.leadId;
+            s.lead_created = true;
+          }
+        });
+      } catch (err) {
+        // Our own earlier create did reach Kommo, which now refuses the same uniq.
+        if (!retrying || !isDuplicateUniq(err)) throw err;
+        log.warn('incoming lead already exists (our earlier attempt); not creating again');
+        await run.save((s) => {
+          s.unsorted_uid = '';
           s.contact_created = true;
-          const name = body._embedded?.contacts?.[0]?.name;
-          if (name) s.contact_name = name;
-        }
-        if (r.leadId !== undefined) {
-          s.lead_id = r.leadId;
           s.lead_created = true;
-        }
-      });
+          clearIntent(s, 'unsorted');
+        });
+      }
     } else if (reg.create_contact) {
       run.checkpoint();
       const defaults = contactBody(call, phone, config);
@@ -117,7 +178,7 @@ export async function resolveEntities(deps: PipelineDeps, run: PipelineRun, phon
     await createLead(deps, run, phone, steps.contact_id);
   }
 
-  if (!run.record.steps.contact_created && run.record.steps.contact_id !== undefined) {
+  if (!run.record.steps.contact_created && run.record.steps.unsorted_uid === undefined) {
     await runUpdateHooks(deps, run);
   }
   return 'ok';

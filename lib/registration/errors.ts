@@ -9,6 +9,7 @@
  * | REGISTRATION_NOT_FOUND      | no journal record for that id                                  |
  * | REGISTRATION_BAD_CALL       | the finished call lacks what registration needs (no client…)   |
  * | REGISTRATION_STOPPED        | the registrar is closing; the record stays pending             |
+ * | REGISTRATION_PAUSED         | Kommo became unavailable; the record waits for the pause's end |
  * | REGISTRATION_GAVE_UP        | transient failures exceeded `registration.max_attempts`        |
  */
 import { KaError, type KaErrorOptions } from '../errors.js';
@@ -23,5 +24,12 @@ export class RegistrationError extends KaError {
 export class RegistrationStoppedError extends RegistrationError {
   constructor() {
     super('REGISTRATION_STOPPED', 'registrar is closing; record left pending');
+  }
+}
+
+/** Thrown between pipeline steps when another call found Kommo unavailable. Not a failure. */
+export class RegistrationPausedError extends RegistrationError {
+  constructor() {
+    super('REGISTRATION_PAUSED', 'Kommo is unavailable; record waits for the pause to end');
   }
 }

@@ -93,6 +93,7 @@ export async function runPipeline(deps: PipelineDeps, run: PipelineRun): Promise
     const registered = compact({
       call_id: s.call_id || undefined,
       contact_id: s.contact_id,
+      company_id: s.company_id,
       lead_id: s.lead_id,
       task_id: s.task_id || undefined,
       unsorted_uid: s.unsorted_uid,
@@ -138,6 +139,9 @@ async function registerCall(deps: PipelineDeps, run: PipelineRun, phone: string,
       delete s.contact_id;
       delete s.contact_name;
       delete s.contact_responsible_user_id;
+      delete s.company_id;
+      delete s.company_name;
+      delete s.company_responsible_user_id;
       delete s.contact_created;
       delete s.contact_update_done;
       delete s.lead_id;

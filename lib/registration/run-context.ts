@@ -4,7 +4,7 @@
  * the registrar closes, and `createOnce`, the write-ahead wrapper of every create.
  */
 import type { Logger } from 'pino';
-import type { CallFull } from '../call/types.js';
+import type { CallFull, KommoEntityRef } from '../call/types.js';
 import { KommoError } from '../kommo/errors.js';
 import type { PhoneRewriter } from '../phone.js';
 import type { ContactCache } from './contact-cache.js';
@@ -36,7 +36,8 @@ export interface PipelineRun {
  * (`maybeApplied`) and for anything that is not a Kommo error (a crash, a bug).
  */
 export function definitelyNotApplied(err: unknown): boolean {
-  return err instanceof KommoError && !err.maybeApplied;
+  // A 2xx whose body was not understood may well have created the entity.
+  return err instanceof KommoError && !err.maybeApplied && err.code !== 'KOMMO_BAD_RESPONSE';
 }
 
 export function clearIntent(steps: StepResults, kind: CreateKind): void {
@@ -82,16 +83,19 @@ export async function createOnce<T>(
 /** `call_full` as later hooks see it: `entity` and `deal` filled with what registration found. */
 export function callView(record: CallRecord): CallFull {
   const { call, steps } = record;
+  const found = (id: number, type: 'contacts' | 'companies', name?: string, responsible?: number): KommoEntityRef => ({
+    id,
+    type,
+    ...(name ? { name } : {}),
+    ...(responsible ? { responsible_user_id: responsible } : {}),
+  });
   const entity =
     call.entity ??
     (steps.contact_id
-      ? {
-          id: steps.contact_id,
-          type: 'contacts' as const,
-          ...(steps.contact_name ? { name: steps.contact_name } : {}),
-          ...(steps.contact_responsible_user_id ? { responsible_user_id: steps.contact_responsible_user_id } : {}),
-        }
-      : null);
+      ? found(steps.contact_id, 'contacts', steps.contact_name, steps.contact_responsible_user_id)
+      : steps.company_id
+        ? found(steps.company_id, 'companies', steps.company_name, steps.company_responsible_user_id)
+        : null);
   const deal = call.deal ?? (steps.lead_id ? { id: steps.lead_id } : null);
   return { ...call, entity, deal };
 }
@@ -114,6 +118,7 @@ export function forgetLookups(steps: StepResults): void {
   for (const key of [
     'need_registration', 'client_phone', 'contact_id', 'contact_name', 'contact_responsible_user_id', 'contact_created',
     'contact_update_done', 'lead_id', 'lead_created', 'lead_update_done', 'entities_done',
+    'company_id', 'company_name', 'company_responsible_user_id',
   ] as const) {
     delete steps[key];
   }

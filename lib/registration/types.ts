@@ -23,6 +23,10 @@ export interface StepResults {
   contact_responsible_user_id?: number;
   /** True when this registration created the contact (or the unsorted lead's contact). */
   contact_created?: boolean;
+  /** No contact, but a company has the number (nothing is created then). */
+  company_id?: number;
+  company_name?: string;
+  company_responsible_user_id?: number;
   /** Hook 11 ran and its update (if any) was sent. */
   contact_update_done?: boolean;
   /** The client's lead: existing (call_full.deal / the contact's single lead) or created here. */

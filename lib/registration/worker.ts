@@ -6,8 +6,9 @@
  * - At most `concurrency` calls are in flight; Kommo's own limiter (shared by the client)
  *   enforces the requests-per-second limit.
  * - A transient failure (outage, 429, 5xx, token/account trouble) pauses **all** work for
- *   a capped, jittered exponential backoff; then one call goes through as a probe, and
- *   full concurrency returns with the first success. Nothing hammers a Kommo that is down.
+ *   a capped, jittered exponential backoff (calls in flight stop at their next step
+ *   boundary); then one call goes through as a probe, and full concurrency returns with
+ *   the first success. Nothing hammers a Kommo that is down.
  * - A permanent failure (Kommo said no and the connector cannot fix it) marks the record
  *   `failed`; it stays in the journal and in `stats()` until `retryFailed()`.
  * - `close()` stops at the next step boundary of the calls in flight (their step
@@ -16,9 +17,10 @@
 import type { Logger } from 'pino';
 import type { CallFull, CallStage } from '../call/types.js';
 import { createPhoneRewriter } from '../phone.js';
+import { rawClientNumber } from './call-facts.js';
 import { ContactCache } from './contact-cache.js';
 import type { RegistrationHooks, RegistrationKommo, RegistrationSettings } from './deps.js';
-import { RegistrationStoppedError } from './errors.js';
+import { RegistrationPausedError, RegistrationStoppedError } from './errors.js';
 import { shouldRegister } from './filter.js';
 import { runPipeline, type PipelineDeps, type PipelineRun } from './pipeline.js';
 import { forgetLookups } from './run-context.js';
@@ -158,7 +160,7 @@ export function createRegistrar(opts: RegistrarOptions): Registrar {
   async function processOne(id: string): Promise<void> {
     const rec = await store.get(id);
     if (!rec || rec.status !== 'pending') return;
-    const log = logger.child({ linkedid: rec.linkedid });
+    const log = logger.child({ linkedid: rec.linkedid, caller: rawClientNumber(rec.call) });
     const run: PipelineRun = {
       record: rec,
       async save(mutate) {
@@ -168,6 +170,8 @@ export function createRegistrar(opts: RegistrarOptions): Registrar {
       },
       checkpoint() {
         if (closing) throw new RegistrationStoppedError();
+        // Another call found Kommo down: stop at this step boundary instead of sending more.
+        if (outage.until > now()) throw new RegistrationPausedError();
       },
       logger: log,
     };
@@ -187,6 +191,10 @@ export function createRegistrar(opts: RegistrarOptions): Registrar {
       }
     } catch (err) {
       if (err instanceof RegistrationStoppedError) return;
+      if (err instanceof RegistrationPausedError) {
+        queue.set(id, outage.until);
+        return;
+      }
       await recordFailure(id, run, err, log);
     }
   }

@@ -138,21 +138,21 @@ export function projectCall(call: CallRec, ctx: TrackerContext): CallFull {
   const t = ctx.formatTime;
   const convs = conversationsOf(call);
   const type = callType(call, convs);
-  const result = callResult(call, type, convs);
   const primary = primaryOf(call) as ChanRec;
   const rel = relevant(type, convs);
   const answeredConvs = rel.filter((c) => c.accepted);
-  const firstAnswer = answeredConvs.reduce((m, c) => (m === 0 || c.accepted < m ? c.accepted : m), 0);
-  const external = convs.filter(isExternal);
-  const lastExternal = external[external.length - 1];
-  const lastConv = convs[convs.length - 1];
-  let end = 0;
   let alive = false;
+  let end = 0;
   for (const ch of call.channels.values()) {
     if (ch.alive) alive = true;
     if (ch.end > end) end = ch.end;
   }
-
+  // While the call is still on and nobody answered, the result is not decided yet: 0.
+  const result = alive && answeredConvs.length === 0 ? 0 : callResult(call, type, convs);
+  const firstAnswer = answeredConvs.reduce((m, c) => (m === 0 || c.accepted < m ? c.accepted : m), 0);
+  const external = convs.filter(isExternal);
+  const lastExternal = external[external.length - 1];
+  const lastConv = convs[convs.length - 1];
   let from: NumberObject;
   let to: NumberObject;
   let trunk: NumberObject;
@@ -257,7 +257,8 @@ export function projectCall(call: CallRec, ctx: TrackerContext): CallFull {
     conversations,
     entity: null,
     deal: null,
-    is_ivr: type === 'incoming' && result !== RESULT.ANSWERED && !rel.some(isInternal),
+    // Decided at the end: missed before any employee's phone rang.
+    is_ivr: !alive && type === 'incoming' && result !== RESULT.ANSWERED && !rel.some(isInternal),
     record: '',
     result,
   };

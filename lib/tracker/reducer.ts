@@ -44,8 +44,13 @@ const HANDLED = new Set([
   'originateresponse',
 ]);
 
-/** Events that may introduce a channel we have not seen (e.g. after a restart without resync). */
-const CREATES = new Set(['newchannel', 'newstate', 'dialbegin', 'bridgeenter']);
+/**
+ * Events that may introduce a channel. Only these: a channel met first in any
+ * other event began before we were connected, and `resync` (CoreShowChannels)
+ * is what brings those in — late events of a call we already closed never
+ * resurrect it.
+ */
+const CREATES = new Set(['newchannel', 'dialbegin']);
 
 function newCall(linkedid: string): CallRec {
   return {
@@ -81,7 +86,9 @@ export function varsetName(e: AmiMessage): string {
 export function olderLinkedid(a: string, b: string): string {
   const [as = '0', aq = '0'] = a.split('.');
   const [bs = '0', bq = '0'] = b.split('.');
-  const d = Number(as) - Number(bs) || Number(aq) - Number(bq);
+  const n = [Number(as), Number(aq), Number(bs), Number(bq)];
+  if (n.some(Number.isNaN)) return a <= b ? a : b; // a ChannelId chosen by an Originate: no time order
+  const d = (n[0] as number) - (n[2] as number) || (n[1] as number) - (n[3] as number);
   return d <= 0 ? a : b;
 }
 
@@ -349,7 +356,7 @@ function apply(tx: Tx, e: AmiEvent): void {
       return;
     }
     case 'bridgeenter': {
-      const f = tx.ensure(e, '', true);
+      const f = tx.find(e, '');
       if (!f) return;
       const ch = { ...f.ch, bridge: field(e, 'bridgeuniqueid') };
       tx.putChan(f.key, ch);
@@ -444,6 +451,7 @@ export function reduce(state: TrackerState, event: AmiEvent, ctx: TrackerContext
   if (!HANDLED.has(event.event)) return { state, effects: [] };
   const tx = new Tx(state, ctx, eventTimeMs(event) ?? ctx.now);
   apply(tx, event);
+  if (tx.calls === state.calls && tx.index === state.index) return { state, effects: tx.effects };
   return { state: tx.state(), effects: tx.effects };
 }
 

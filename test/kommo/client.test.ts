@@ -170,3 +170,22 @@ t.test('close: refuses new calls, waits for in-flight', async (t) => {
   await closing;
   await client.close();
 });
+
+t.test('close cancels a request waiting in backoff; destroy aborts one in flight', async (t) => {
+  const { client, sim } = await harness(t, { config: { retry: { max_attempts: 10, base_delay_ms: 5000, max_delay_ms: 5000 } } });
+  sim.faults.fail(1, 503);
+  const waiting = client.getAccount().catch((e: unknown) => e);
+  await new Promise((r) => setTimeout(r, 100));
+  const started = Date.now();
+  await client.close();
+  t.match(await waiting, { code: 'KOMMO_CLOSED', maybeApplied: false });
+  t.ok(Date.now() - started < 1000, 'close did not wait for the backoff');
+
+  const h2 = await harness(t);
+  h2.sim.faults.hang();
+  const hung = h2.client.createContact({ name: 'hung' }).catch((e: unknown) => e);
+  await new Promise((r) => setTimeout(r, 100));
+  await h2.client.destroy();
+  t.match(await hung, { code: 'KOMMO_CLOSED', maybeApplied: true });
+  h2.sim.faults.clear();
+});

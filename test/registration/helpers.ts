@@ -196,6 +196,7 @@ export interface Fault {
 
 export class FakeKommo implements RegistrationKommo {
   contacts = new Map<number, FakeContact>();
+  companies = new Map<number, FakeContact>();
   leads = new Map<number, { id: number; name: string; contact_ids: number[]; body: Record<string, unknown> }>();
   calls: Array<{ id: number; body: Record<string, unknown>; requestId?: string; entityId: number; entityType: string }> = [];
   tasks: Array<{ id: number; body: Record<string, unknown> }> = [];
@@ -240,6 +241,14 @@ export class FakeKommo implements RegistrationKommo {
   findContactsByPhone(phone: string): Promise<readonly RegContact[]> {
     return this.op('findContactsByPhone', [phone], () =>
       [...this.contacts.values()]
+        .filter((c) => c.phones.some((p) => phonesMatch(p, phone)))
+        .map((c) => ({ id: c.id, name: c.name, responsible_user_id: c.responsible_user_id, _embedded: { leads: c.lead_ids.map((id) => ({ id })) } })),
+    );
+  }
+
+  findCompaniesByPhone(phone: string): Promise<readonly RegContact[]> {
+    return this.op('findCompaniesByPhone', [phone], () =>
+      [...this.companies.values()]
         .filter((c) => c.phones.some((p) => phonesMatch(p, phone)))
         .map((c) => ({ id: c.id, name: c.name, responsible_user_id: c.responsible_user_id, _embedded: { leads: c.lead_ids.map((id) => ({ id })) } })),
     );
@@ -298,11 +307,13 @@ export class FakeKommo implements RegistrationKommo {
 
   createCall(body: Record<string, unknown>, opts?: CreateOpts): Promise<CallCreated> {
     return this.op('createCall', [body, opts], () => {
-      const contact = [...this.contacts.values()].find((c) => c.phones.some((p) => phonesMatch(p, String(body.phone))));
+      const match = (c: FakeContact): boolean => c.phones.some((p) => phonesMatch(p, String(body.phone)));
+      const person = [...this.contacts.values()].find(match);
+      const contact = person ?? [...this.companies.values()].find(match);
       if (!contact) throw entityNotFound();
       const id = ++this.nextId;
       const lead = contact.lead_ids.length === 1 ? contact.lead_ids[0] : undefined;
-      const entityType = lead ? 'leads' : 'contacts';
+      const entityType = lead ? 'leads' : person ? 'contacts' : 'companies';
       const entityId = lead ?? contact.id;
       this.calls.push({ id, body, ...(opts?.requestId ? { requestId: opts.requestId } : {}), entityId, entityType });
       this.notes.push({ id, entity_type: entityType, entity_id: entityId, note_type: 'call_in', params: { uniq: body.uniq } });

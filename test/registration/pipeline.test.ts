@@ -332,3 +332,24 @@ t.test('a warm cache: a repeated caller costs only the call request', async (t) 
   t.equal(h.kommo.requests.length - before, 1);
   t.equal(h.kommo.requests.at(-1)!.method, 'createCall');
 });
+
+t.test('no contact but a company has the number: nothing created, the call and task go on the company', async (t) => {
+  const h = harness();
+  h.kommo.companies.set(500, { id: 500, name: 'ACME', responsible_user_id: 5002, phones: [PHONE], lead_ids: [] });
+  const run = h.run(newRecord(makeCall({ legs: [{ ext: '101' }] })));
+  t.same(await runPipeline(h.deps, run), { status: 'done' });
+  t.equal(h.kommo.count('createContact'), 0);
+  t.match(run.record.steps, { company_id: 500, company_name: 'ACME' });
+  t.equal(h.kommo.calls[0]!.body.responsible_user_id, 5002, "the company's responsible user");
+  t.match(h.kommo.tasks[0]!.body, { entity_type: 'companies', entity_id: 500, text: `Call back ACME on a missed call from ${PHONE}` });
+  t.same(h.hooks.input('post_registration')?.registered, { call_id: h.kommo.calls[0]!.id, company_id: 500, task_id: h.kommo.tasks[0]!.id, contact_created: false, lead_created: false });
+  t.equal(h.hooks.input('process_call_params')?.call_full.entity?.type, 'companies');
+});
+
+t.test('the contact call_full already carries (autodistribution) saves the search', async (t) => {
+  const h = harness();
+  const c = h.kommo.seedContact({ phones: [PHONE], responsible_user_id: 5002 });
+  const run = h.run(newRecord(makeCall({ entity: { id: c.id, type: 'contacts', name: 'Known', responsible_user_id: 5002 } })));
+  await runPipeline(h.deps, run);
+  t.same(h.kommo.requests.map((r) => r.method), ['createCall']);
+});

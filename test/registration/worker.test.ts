@@ -112,7 +112,7 @@ t.test('a non-transient failure → failed, visible in stats; retryFailed after 
   await registrar.idle();
   t.match(registrar.stats(), { failed: 0, done: 2 });
   t.equal(kommo.calls.length, 2);
-  t.equal(kommo.count('findContactsByPhone'), 1, 'the cache served the repeated number');
+  t.ok(kommo.count('findContactsByPhone') >= 2, 'a manual retry looks the contact up again (a fix in Kommo is seen)');
   await registrar.close();
 });
 

@@ -57,3 +57,34 @@ export function replay(events: readonly AmiEvent[], ctx: TrackerContext = testCo
   }
   return { state, effects, stages: effects.filter((x): x is StageEffect => x.type === 'stage') };
 }
+
+export const HAND_DIR = new URL('./hand/', import.meta.url).pathname;
+
+export function loadHand(name: string): AmiEvent[] {
+  return parseJsonl(readFileSync(join(HAND_DIR, `${name}.jsonl`), 'utf8'));
+}
+
+/** The recorded fixture when there is one, else the hand-written sequence. */
+export function loadScenario(name: string): { events: AmiEvent[]; source: 'recorded' | 'hand-written' } {
+  if (existsSync(join(RECORDED_DIR, `${name}.jsonl`))) return { events: loadRecorded(name), source: 'recorded' };
+  return { events: loadHand(name), source: 'hand-written' };
+}
+
+const ID_KEY = /(uniqueid|linkedid)$/;
+
+/** Shift every uniqueid/linkedid so a copy of a call is distinct (`<epoch>.<seq>` keeps its order). */
+export function shiftId(id: string, copy: number): string {
+  const m = /^(\d+)\.(\d+)$/.exec(id);
+  return m ? `${Number(m[1]) + copy * 100_000}.${m[2]}` : id && `${id}~${copy}`;
+}
+
+export function rewriteIds(events: readonly AmiEvent[], copy: number): AmiEvent[] {
+  return events.map((e) => {
+    const out: AmiEvent = { ...e };
+    for (const k of Object.keys(out)) {
+      const v = out[k];
+      if (typeof v === 'string' && ID_KEY.test(k)) out[k] = shiftId(v, copy);
+    }
+    return out;
+  });
+}

@@ -1,0 +1,30 @@
+export {
+  createClickToCall,
+  originateSettings,
+  ORIGINATE_DEFAULTS,
+  type ClickToCall,
+  type ClickToCallConfig,
+  type ClickToCallDeps,
+  type ClickToCallRequest,
+  type ClickToCallOptions,
+  type ClickToCallAmi,
+  type ClickToCallHooks,
+  type OriginateOutcome,
+  type OriginateSettings,
+  type OriginateState,
+} from './service.js';
+export {
+  validateClientNumber,
+  resolveCaller,
+  newChannelIds,
+  buildOriginateAction,
+  paramsProblem,
+  formatCallerId,
+  reasonText,
+  ORIGINATE_REASONS,
+  MIN_NUMBER_DIGITS,
+  MAX_NUMBER_DIGITS,
+  type ChannelIds,
+  type WhoCalls,
+} from './params.js';
+export { OriginateError, isOriginateError, type OriginateErrorCode } from './errors.js';
