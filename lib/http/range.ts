@@ -21,9 +21,9 @@ export function parseRange(header: string | undefined, size: number): RangeResul
     return { kind: 'range', start: Math.max(0, size - n), end: size - 1 };
   }
   const start = Number(a);
-  const end = b === '' ? size - 1 : Number(b);
-  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end)) return { kind: 'none' };
-  if (end < start) return { kind: 'none' }; // invalid syntax → ignore
+  const last = b === '' ? Infinity : Number(b);
+  if (!Number.isSafeInteger(start) || (b !== '' && !Number.isSafeInteger(last))) return { kind: 'none' };
+  if (last < start) return { kind: 'none' }; // invalid syntax → ignore
   if (start >= size) return { kind: 'unsatisfiable' };
-  return { kind: 'range', start, end: Math.min(end, size - 1) };
+  return { kind: 'range', start, end: Math.min(last, size - 1) };
 }

@@ -21,6 +21,7 @@ export {
   paramsProblem,
   formatCallerId,
   reasonText,
+  failureText,
   ORIGINATE_REASONS,
   MIN_NUMBER_DIGITS,
   MAX_NUMBER_DIGITS,

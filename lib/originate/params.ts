@@ -48,6 +48,33 @@ export function reasonText(reason: number): string {
 }
 
 /**
+ * What a failed first leg means: the hangup cause of our channel when it is
+ * specific (Asterisk 22 reports a 486 Busy Here as reason 0 "no channel",
+ * with cause 17 on the channel), else the OriginateResponse reason.
+ */
+export function failureText(reason: number, cause: number): string {
+  switch (cause) {
+    case 17:
+      return 'busy';
+    case 21:
+      return 'rejected';
+    case 18:
+    case 19:
+      return 'ringing timeout';
+    case 20:
+      return 'unavailable';
+    case 34:
+    case 38:
+    case 41:
+    case 42:
+    case 44:
+      return 'congestion';
+    default:
+      return reasonText(reason);
+  }
+}
+
+/**
  * The client's number as digits (after the connector's normalisation), or
  * ORIGINATE_BAD_NUMBER. `normalize` is the connector's `normalizeClientPhone`
  * with the configured rewrite rules; it returns null for "no number".

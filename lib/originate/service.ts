@@ -32,6 +32,7 @@ import {
   formatCallerId,
   newChannelIds,
   paramsProblem,
+  failureText,
   reasonText,
   resolveCaller,
   validateClientNumber,
@@ -103,6 +104,8 @@ export interface OriginateOutcome {
   reasonText?: string;
   /** The channel Asterisk reported in `OriginateResponse`. */
   channel?: string;
+  /** Q.850 cause of the employee's channel when the first leg failed (17 busy, 19 no answer …). */
+  hangupCause?: number;
   actionId: string;
   /** The originated channel's uniqueid — also the call's linkedid. */
   channelId: string;
@@ -132,6 +135,20 @@ export interface ClickToCall {
 
 /** Buffered `OriginateResponse` events awaiting their action id (bounded). */
 const MAX_BUFFERED = 64;
+/** After a Failure, how long to wait for our channel's hangup cause when it has not come yet. */
+const CAUSE_GRACE_MS = 500;
+
+function waitForCause(leg: { cause: number; onCause: (() => void) | undefined }, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      leg.onCause = undefined;
+      resolve();
+    }
+    leg.onCause = done;
+  });
+}
 
 export function originateSettings(config: ClickToCallConfig): OriginateSettings {
   const o = config.originate ?? {};
@@ -239,10 +256,24 @@ export function createClickToCall(deps: ClickToCallDeps): ClickToCall {
     // OriginateResponse in the same tick, before our continuation runs.
     const seen: AmiEvent[] = [];
     let deliver: ((e: AmiEvent) => void) | undefined;
+    // Our channel's hangup cause says more than OriginateResponse's reason
+    // (Asterisk 22 reports a 486 Busy Here as reason 0 with cause 17).
+    const leg = { created: false, cause: 0, onCause: undefined as (() => void) | undefined };
     const onEvent = (e: AmiEvent): void => {
-      if (e.event !== 'originateresponse') return;
-      if (deliver) deliver(e);
-      else if (seen.length < MAX_BUFFERED) seen.push(e);
+      if (e.event === 'originateresponse') {
+        if (deliver) deliver(e);
+        else if (seen.length < MAX_BUFFERED) seen.push(e);
+        return;
+      }
+      if (field(e, 'uniqueid') !== ids.channelId) return;
+      if (e.event === 'newchannel') leg.created = true;
+      else if (e.event === 'hanguprequest' || e.event === 'softhanguprequest' || e.event === 'hangup') {
+        const cause = Number(field(e, 'cause'));
+        if (cause > 0 && !leg.cause) {
+          leg.cause = cause;
+          leg.onCause?.();
+        }
+      }
     };
     ami.on('event', onEvent);
 
@@ -271,18 +302,21 @@ export function createClickToCall(deps: ClickToCallDeps): ClickToCall {
     }
 
     const final = waitForResponse(actionId, ids, seen, (fn) => (deliver = fn), opts.signal).then(
-      (e) => {
+      async (e) => {
         const response = field(e, 'response') === 'Success' ? 'Success' : 'Failure';
-        const reason = Number(field(e, 'reason'));
+        const raw = Number(field(e, 'reason'));
+        const reason = Number.isFinite(raw) ? raw : -1;
+        if (response === 'Failure' && leg.created && !leg.cause) await waitForCause(leg, CAUSE_GRACE_MS);
         const outcome: OriginateOutcome = {
           ...base,
           actionId,
           state: response === 'Success' ? 'answered' : 'failed',
           placed: response === 'Success',
           response,
-          reason: Number.isFinite(reason) ? reason : -1,
-          reasonText: reasonText(Number.isFinite(reason) ? reason : -1),
+          reason,
+          reasonText: response === 'Success' ? reasonText(reason) : failureText(reason, leg.cause),
           channel: field(e, 'channel'),
+          ...(leg.cause ? { hangupCause: leg.cause } : {}),
         };
         const level = response === 'Success' ? 'info' : 'warn';
         callLog[level]({ actionId, response, reason: outcome.reason, reasonText: outcome.reasonText }, 'originate result');
@@ -342,6 +376,8 @@ export function createClickToCall(deps: ClickToCallDeps): ClickToCall {
           ),
         settings.response_timeout_ms,
       );
+      // A pending result must not keep a process alive on its own (the AMI socket does).
+      timer.unref();
       const onAbort = (): void =>
         done(() => reject(new OriginateError('ORIGINATE_FAILED', 'stopped waiting for the Originate result', { actionId, channelId: ids.channelId, cause: signal?.reason })));
       const onDown = (): void =>

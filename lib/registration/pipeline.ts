@@ -153,8 +153,9 @@ async function registerCall(deps: PipelineDeps, run: PipelineRun, phone: string,
     if (outcome === 'unknown_client') throw err;
     await run.save((s) => {
       s.entities_done = true;
+      if (s.unsorted_uid !== undefined) s.call_id = 0; // the new incoming lead carries the call
     });
-    await registerCall(deps, run, phone, true);
+    if (run.record.steps.call_id === undefined) await registerCall(deps, run, phone, true);
   }
 }
 

@@ -118,6 +118,19 @@ async function call(r: Rig, callerNum: string, legs: Record<string, SippScenario
   return { trunk: trunkResult, legs: legResults, events: mine, vars };
 }
 
+/** What happened, for the failure message of a scenario. */
+function diagnose(o: CallOutcome): string {
+  const dialEnds = o.events.filter((m) => m.Event === 'DialEnd').map((m) => `${field(m, 'DestChannel') ?? '?'}=${field(m, 'DialStatus') ?? '?'}`);
+  const legs = Object.entries(o.legs).map(([ext, r]) =>
+    `${ext}: code ${String(r.code)} ${r.timedOut ? '(timed out) ' : ''}received [${r.received.map((m) => m.method ?? m.status).join(',')}] ${r.stderr.slice(-300)}`);
+  return [`trunk final ${String(o.trunk.finalStatus)}, code ${String(o.trunk.code)}`, `dialled ${dialled(o).join(',')}; ${dialEnds.join(', ')}`,
+    `vars ${JSON.stringify(o.vars)}`, ...legs].join('\n');
+}
+
+function explainOnFailure(t: Test, o: CallOutcome): void {
+  if (!t.passing()) t.comment(diagnose(o));
+}
+
 function invites(res: SippResult | undefined): SippResult['received'] {
   return (res?.received ?? []).filter((m) => m.method === 'INVITE');
 }
@@ -193,7 +206,8 @@ async function main(t: Test): Promise<void> {
   t.test('(a) a known client reaches the responsible manager, with the name cut to 20', async (t) => {
     const { phone, name } = CLIENTS.known;
     const o = await call(rig, phone, { [MANAGER]: 'uas-answer', [FALLBACK]: 'uas-answer' });
-    t.equal(o.trunk.finalStatus, 200, `the call was answered (${o.trunk.stderr.slice(-300)})`);
+    t.teardown(() => explainOnFailure(t, o));
+    t.equal(o.trunk.finalStatus, 200, 'the call was answered');
     const inv = invites(o.legs[MANAGER]);
     t.equal(inv.length, 1, `manager ${MANAGER} received the INVITE`);
     t.match(inv[0]?.startLine ?? '', new RegExp(`^INVITE sip:${MANAGER}@`), 'addressed to the manager');
@@ -212,12 +226,14 @@ async function main(t: Test): Promise<void> {
   t.test('(a2) the same client again is answered from the cache', async (t) => {
     const before = sim.requests.filter((q) => q.path.startsWith('/api/')).length;
     const o = await call(rig, CLIENTS.known.phone, { [MANAGER]: 'uas-answer' });
+    t.teardown(() => explainOnFailure(t, o));
     t.equal(displayName(header(invites(o.legs[MANAGER])[0]!, 'from')), cut20(CLIENTS.known.name), 'manager rang again with the name');
     t.equal(sim.requests.filter((q) => q.path.startsWith('/api/')).length, before, 'no Kommo request');
   });
 
   t.test('(b) an unknown number takes the fallback route', async (t) => {
     const o = await call(rig, UNKNOWN, { [MANAGER]: 'uas-answer', [FALLBACK]: 'uas-answer' });
+    t.teardown(() => explainOnFailure(t, o));
     t.equal(o.trunk.finalStatus, 200, 'the call was answered');
     const inv = invites(o.legs[FALLBACK]);
     t.equal(inv.length, 1, `fallback ${FALLBACK} received the INVITE`);
@@ -233,6 +249,7 @@ async function main(t: Test): Promise<void> {
     t.teardown(() => sim.faults.clear());
     const started = Date.now();
     const o = await call(rig, CLIENTS.outageHang.phone, { [MANAGER]: 'uas-answer', [FALLBACK]: 'uas-answer' });
+    t.teardown(() => explainOnFailure(t, o));
     t.equal(o.trunk.finalStatus, 200, 'the call was answered');
     const inv = invites(o.legs[FALLBACK]);
     t.equal(inv.length, 1, `fallback ${FALLBACK} received the INVITE`);
@@ -252,6 +269,7 @@ async function main(t: Test): Promise<void> {
     sim.faults.down();
     t.teardown(() => sim.faults.clear());
     const o = await call(rig, CLIENTS.outageDown.phone, { [MANAGER]: 'uas-answer', [FALLBACK]: 'uas-answer' });
+    t.teardown(() => explainOnFailure(t, o));
     t.equal(o.trunk.finalStatus, 200, 'the call was answered');
     t.equal(invites(o.legs[FALLBACK]).length, 1, `fallback ${FALLBACK} received the INVITE`);
     t.equal(invites(o.legs[MANAGER]).length, 0, `manager ${MANAGER} received nothing`);
@@ -263,6 +281,7 @@ async function main(t: Test): Promise<void> {
   t.test('(d) the manager does not answer: the fallback route, caller name restored', async (t) => {
     const { phone, name } = CLIENTS.noAnswer;
     const o = await call(rig, phone, { [MANAGER]: 'uas-noanswer', [FALLBACK]: 'uas-answer' }, { legTimeoutMs: 15_000 });
+    t.teardown(() => explainOnFailure(t, o));
     t.equal(o.trunk.finalStatus, 200, 'the call was answered (by the fallback)');
     const mgr = o.legs[MANAGER];
     const mgrInv = invites(mgr);

@@ -5,6 +5,10 @@ import { createClickToCall, OriginateError, type OriginateOutcome } from '../../
 import { normalizeClientPhone, createPhoneRewriter } from '../../lib/phone.js';
 import { captureLogger, fakeAmi, fakeHooks, originateResponse } from './fakes.js';
 
+// The service unrefs its result timers (a real AMI socket keeps the process up): stand in for it.
+const keepAlive = setInterval(() => undefined, 1000);
+t.teardown(() => clearInterval(keepAlive));
+
 const rewriter = createPhoneRewriter([{ match: '^8(\\d{10})$', replace: '7$1' }]);
 const normalizePhone = (raw: string): string | null => normalizeClientPhone(raw, rewriter);
 const config = { pbx: { extensions: { '101': 5001, '102': 5002, '201': 5002 } }, originate: { ring_timeout_ms: 20_000, response_timeout_ms: 200 } };
@@ -229,4 +233,40 @@ t.test('settings: defaults and tech', async (t) => {
   await c2c.clickToCall({ userId: 1, phone: '79991234567' });
   t.equal(ami.sent[0]!['Channel'], 'SIP/101');
   t.match(ami.sent[0]!['ChannelId'], /^ka-\d+-[0-9a-f]{8}$/);
+});
+
+t.test('a Failure is explained by our channel hangup cause (Asterisk 22: 486 → reason 0, cause 17)', async (t) => {
+  const id = 'ka-1795504540763-80000000';
+  {
+    const { ami, c2c } = setup();
+    const p = c2c.clickToCall({ extension: '101', phone: '79991234567' }, { wait: true });
+    await new Promise((r) => setImmediate(r));
+    ami.emitEvent({ event: 'newchannel', uniqueid: id, channel: 'PJSIP/101-00000000' });
+    ami.emitEvent({ event: 'hanguprequest', uniqueid: id, cause: '17' });
+    ami.emitEvent({ event: 'hangup', uniqueid: 'someone-else', cause: '21' });
+    ami.emitEvent(originateResponse('fake-1', 'Failure', 0));
+    t.match(await p, { state: 'failed', reason: 0, reasonText: 'busy', hangupCause: 17 });
+  }
+  {
+    // the cause comes just after the OriginateResponse
+    const { ami, c2c } = setup();
+    const p = c2c.clickToCall({ extension: '101', phone: '79991234567' }, { wait: true });
+    await new Promise((r) => setImmediate(r));
+    ami.emitEvent({ event: 'newchannel', uniqueid: id, channel: 'PJSIP/101-00000000' });
+    ami.emitEvent(originateResponse('fake-1', 'Failure', 0));
+    setTimeout(() => ami.emitEvent({ event: 'hangup', uniqueid: id, cause: '21' }), 20);
+    t.match(await p, { state: 'failed', reasonText: 'rejected', hangupCause: 21 });
+  }
+  {
+    // a channel that never existed: no wait, Asterisk's reason
+    const { ami, c2c } = setup();
+    const p = c2c.clickToCall({ extension: '101', phone: '79991234567' }, { wait: true });
+    await new Promise((r) => setImmediate(r));
+    const started = Date.now();
+    ami.emitEvent(originateResponse('fake-1', 'Failure', 0));
+    const out = await p;
+    t.match(out, { reasonText: 'no channel' });
+    t.equal(out.hangupCause, undefined);
+    t.ok(Date.now() - started < 200, 'no grace wait');
+  }
 });

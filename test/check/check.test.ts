@@ -1,0 +1,218 @@
+import t from 'tap';
+import { pino } from 'pino';
+import { AmiError } from '../../lib/ami/errors.js';
+import type { AmiEvent } from '../../lib/ami/events.js';
+import { assertPhoneField, exitCodeFor, formatChecks, runChecks, type CheckAmi, type CheckConfig, type CheckKommo } from '../../lib/check/index.js';
+import { KommoApiError, KommoAuthError, KommoError, KommoUnreachableError, type User } from '../../lib/kommo/index.js';
+import { HookError } from '../../lib/hooks/errors.js';
+import type { HookCheck } from '../../lib/hooks/loader.js';
+
+const logger = pino({ level: 'silent' });
+
+const config: CheckConfig = {
+  ami: { host: '127.0.0.1', port: 5038, username: 'kommo', secret: 's3cret', action_timeout_ms: 1000, reconnect_min_ms: 100, reconnect_max_ms: 1000, max_queued_actions: 10 },
+  kommo: { base_url: 'https://sandbox.kommo.com', long_lived_token: 'tok', phone_enum: 'WORK' },
+  pbx: { extensions: { '101': 5001, '102': 5002 }, default_user_id: 5003 },
+};
+
+interface AmiPlan {
+  connect?: Error;
+  endpoints?: string[] | Error;
+}
+
+function fakeAmi(plan: AmiPlan = {}): CheckAmi & { destroyed: boolean; actions: string[] } {
+  const ami = {
+    destroyed: false,
+    actions: [] as string[],
+    connect: async () => {
+      if (plan.connect) throw plan.connect;
+    },
+    actionList: async (f: { action: string }) => {
+      ami.actions.push(f.action);
+      const eps = plan.endpoints ?? ['101', '102', '103', 'trunk'];
+      if (eps instanceof Error) throw eps;
+      const events: AmiEvent[] = eps.map((n) => ({ event: 'endpointlist', objectname: n }));
+      return { response: { response: 'Success' }, events, complete: undefined };
+    },
+    close: async () => undefined,
+    destroy: () => {
+      ami.destroyed = true;
+    },
+  };
+  return ami as unknown as CheckAmi & { destroyed: boolean; actions: string[] };
+}
+
+const USERS: User[] = [
+  { id: 5001, name: 'Ivan', rights: { is_active: true } },
+  { id: 5002, name: 'Maria', rights: { is_active: true } },
+  { id: 5003, name: 'Olga', rights: { is_active: true } },
+  { id: 5004, name: 'Peter Gone', rights: { is_active: false } },
+];
+
+interface KommoPlan {
+  account?: Error;
+  field?: Error;
+  users?: User[] | Error;
+}
+
+function fakeKommo(plan: KommoPlan = {}): CheckKommo {
+  return {
+    getAccount: async () => {
+      if (plan.account) throw plan.account;
+      return { id: 1000001, name: 'Sandbox', subdomain: 'sandbox' };
+    },
+    findPhoneField: async () => {
+      if (plan.field) throw plan.field;
+      return { fieldId: 1001, enumId: 2001, enumCode: 'WORK' };
+    },
+    listUsers: async () => {
+      const u = plan.users ?? USERS;
+      if (u instanceof Error) throw u;
+      return u;
+    },
+  };
+}
+
+function hooks(list: HookCheck[] = []) {
+  return { check: async () => list };
+}
+
+t.test('all good', async (t) => {
+  const ami = fakeAmi();
+  const results = await runChecks({ config, kommo: fakeKommo(), amiFactory: () => ami, hooks: hooks(), logger, configSource: '/etc/kommo-asterisk/config.json' });
+  t.equal(exitCodeFor(results), 0);
+  t.equal(
+    formatChecks(results),
+    [
+      'ok    Configuration (valid: /etc/kommo-asterisk/config.json)',
+      'ok    AMI login (127.0.0.1:5038 as kommo)',
+      'ok    Extensions in Asterisk (2 mapped: 101, 102)',
+      'ok    Kommo token (account sandbox (id 1000001))',
+      'ok    Kommo PHONE contact field (PHONE field 1001, enum WORK 2001)',
+      'ok    Kommo users (2 mapped users active)',
+      'ok    Customizations (none active)',
+      '',
+    ].join('\n'),
+  );
+  t.same(ami.actions, ['PJSIPShowEndpoints']);
+  t.ok(ami.destroyed, 'the AMI client is closed');
+});
+
+t.test('wrong AMI secret: a clear message, extensions skipped', async (t) => {
+  const ami = fakeAmi({ connect: new AmiError('AMI_LOGIN_FAILED', 'refused') });
+  const results = await runChecks({ config, kommo: fakeKommo(), amiFactory: () => ami, logger });
+  const text = formatChecks(results);
+  t.match(text, /^FAIL  AMI login: Asterisk refused user "kommo" at 127\.0\.0\.1:5038 — check ami\.username and ami\.secret/m);
+  t.match(text, /^skip  Extensions in Asterisk: not checked \(the AMI login failed\)$/m);
+  t.notMatch(text, /s3cret/, 'the secret never appears');
+  t.equal(exitCodeFor(results), 1);
+  t.equal(results.find((r) => r.name === 'AMI login')?.code, 'AMI_LOGIN_FAILED');
+  t.ok(ami.destroyed);
+});
+
+t.test('AMI unreachable / silent / factory throws', async (t) => {
+  let text = formatChecks(await runChecks({ config, kommo: fakeKommo(), amiFactory: () => fakeAmi({ connect: new AmiError('AMI_CONNECT_FAILED', 'x') }), logger }));
+  t.match(text, /FAIL  AMI login: cannot connect to 127\.0\.0\.1:5038 — is Asterisk running/);
+  text = formatChecks(await runChecks({ config, kommo: fakeKommo(), amiFactory: () => fakeAmi({ connect: new AmiError('AMI_TIMEOUT', 'x') }), logger }));
+  t.match(text, /FAIL  AMI login: no answer to the login/);
+  text = formatChecks(await runChecks({ config, kommo: fakeKommo(), amiFactory: () => { throw new Error('bad'); }, logger }));
+  t.match(text, /FAIL  AMI login: bad/);
+});
+
+t.test('unknown extension; SIP tech; no endpoints; other tech', async (t) => {
+  let results = await runChecks({ config, kommo: fakeKommo(), amiFactory: () => fakeAmi({ endpoints: ['101', 'trunk'] }), logger });
+  t.match(formatChecks(results), /FAIL  Extensions in Asterisk: 102 is not PJSIP endpoint in Asterisk — fix pbx\.extensions or the pjsip\.conf endpoints/);
+  t.equal(exitCodeFor(results), 1);
+  const sip = fakeAmi({ endpoints: ['101', '102'] });
+  results = await runChecks({ config: { ...config, originate: { channel_tech: 'SIP' } }, kommo: fakeKommo(), amiFactory: () => sip, logger });
+  t.same(sip.actions, ['SIPpeers']);
+  results = await runChecks({
+    config,
+    kommo: fakeKommo(),
+    amiFactory: () => fakeAmi({ endpoints: new AmiError('AMI_ACTION_FAILED', 'x', { response: { response: 'Error', message: 'No endpoints found' } }) }),
+    logger,
+  });
+  t.match(formatChecks(results), /FAIL  Extensions in Asterisk: 101, 102 are not PJSIP endpoints/);
+  results = await runChecks({ config: { ...config, originate: { channel_tech: 'IAX2' } }, kommo: fakeKommo(), amiFactory: () => fakeAmi(), logger });
+  t.match(formatChecks(results), /FAIL  Extensions in Asterisk: cannot list IAX2 endpoints/);
+  results = await runChecks({ config: { ...config, pbx: { extensions: {} } }, kommo: fakeKommo(), amiFactory: () => fakeAmi(), logger });
+  t.match(formatChecks(results), /FAIL  Extensions in Asterisk: pbx\.extensions is empty/);
+  results = await runChecks({ config, kommo: fakeKommo(), amiFactory: () => fakeAmi({ endpoints: new AmiError('AMI_ACTION_FAILED', 'Invalid/unknown command') }), logger });
+  t.match(formatChecks(results), /FAIL  Extensions in Asterisk: PJSIPShowEndpoints failed/);
+});
+
+t.test('bad Kommo token (long-lived and OAuth), unreachable, payment', async (t) => {
+  const auth = new KommoAuthError('KOMMO_AUTH_FAILED', 'Kommo rejected the long-lived token');
+  let results = await runChecks({ config, kommo: fakeKommo({ account: auth }), amiFactory: () => fakeAmi(), logger });
+  let text = formatChecks(results);
+  t.match(text, /^FAIL  Kommo token: 401 Unauthorized — check kommo\.long_lived_token$/m);
+  t.match(text, /^skip  Kommo PHONE contact field: not checked/m);
+  t.match(text, /^skip  Kommo users: not checked/m);
+  t.notMatch(text, /tok\b/);
+  results = await runChecks({ config: { ...config, kommo: { base_url: 'https://x.kommo.com', oauth: { client_id: 'a', client_secret: 'b', redirect_uri: 'c' } } }, kommo: fakeKommo({ account: auth }), amiFactory: () => fakeAmi(), logger });
+  t.match(formatChecks(results), /401 Unauthorized — check kommo\.oauth/);
+  const down = new KommoUnreachableError('KOMMO_UNREACHABLE', 'connect ECONNREFUSED', { method: 'GET', path: '/api/v4/account', attempts: 3, maybeApplied: false });
+  text = formatChecks(await runChecks({ config, kommo: fakeKommo({ account: down }), amiFactory: () => fakeAmi(), logger }));
+  t.match(text, /FAIL  Kommo token: cannot reach https:\/\/sandbox\.kommo\.com \(KOMMO_UNREACHABLE/);
+  const pay = new KommoApiError('KOMMO_PAYMENT_REQUIRED', 'x', { status: 402, method: 'GET', path: '/api/v4/account' });
+  text = formatChecks(await runChecks({ config, kommo: fakeKommo({ account: pay }), amiFactory: () => fakeAmi(), logger }));
+  t.match(text, /402 Payment Required/);
+});
+
+t.test('missing PHONE field: how to fix it', async (t) => {
+  const missing = new KommoError('KOMMO_PHONE_FIELD_MISSING', 'the Kommo account has no contact field with code PHONE');
+  const results = await runChecks({ config, kommo: fakeKommo({ field: missing }), amiFactory: () => fakeAmi(), logger });
+  const line = formatChecks(results).split('\n').find((l) => l.includes('PHONE contact field')) ?? '';
+  t.match(line, /^FAIL  Kommo PHONE contact field: the Kommo account has no contact field with code PHONE — create a phone field with code PHONE in Kommo → Settings → Contacts/);
+  t.equal(exitCodeFor(results), 1);
+});
+
+t.test('users: missing, deactivated, default user, forbidden', async (t) => {
+  let results = await runChecks({
+    config: { ...config, pbx: { extensions: { '101': 5001, '103': 5004, '104': 5099 }, default_user_id: 5098 } },
+    kommo: fakeKommo(),
+    amiFactory: () => fakeAmi({ endpoints: ['101', '103', '104'] }),
+    logger,
+  });
+  const line = formatChecks(results).split('\n').find((l) => l.includes('Kommo users')) ?? '';
+  t.match(line, /^FAIL  Kommo users: /);
+  t.match(line, /user 5004 Peter Gone \(extension 103\) is deactivated in Kommo/);
+  t.match(line, /user 5099 \(extension 104\) does not exist in Kommo/);
+  t.match(line, /user 5098 \(pbx\.default_user_id\) does not exist/);
+  const forbidden = new KommoApiError('KOMMO_FORBIDDEN', 'x', { status: 403, method: 'GET', path: '/api/v4/users' });
+  results = await runChecks({ config, kommo: fakeKommo({ users: forbidden }), amiFactory: () => fakeAmi(), logger });
+  t.match(formatChecks(results), /FAIL  Kommo users: the token cannot list users \(403\)/);
+});
+
+t.test('customizations: active, broken', async (t) => {
+  let results = await runChecks({
+    config, kommo: fakeKommo(), amiFactory: () => fakeAmi(), logger,
+    hooks: hooks([{ hook: 'process_client_phone', file: 'process_client_phone.mjs', kind: 'module', ok: true } as HookCheck]),
+  });
+  t.match(formatChecks(results), /ok    Customizations \(1 active: process_client_phone\)/);
+  results = await runChecks({
+    config, kommo: fakeKommo(), amiFactory: () => fakeAmi(), logger,
+    hooks: hooks([{ hook: 'need_registration', file: 'need_registration.mjs', kind: 'module', ok: false, error: new HookError('HOOK_LOAD_FAILED', 'need_registration', 'SyntaxError: Unexpected token') } as HookCheck]),
+  });
+  t.match(formatChecks(results), /FAIL  Customizations: need_registration \(need_registration\.mjs\): HOOK_LOAD_FAILED need_registration: SyntaxError/);
+  t.equal(exitCodeFor(results), 1);
+  results = await runChecks({ config, kommo: fakeKommo(), amiFactory: () => fakeAmi(), logger, hooks: { check: async () => { throw new Error('dir unreadable'); } } });
+  t.match(formatChecks(results), /FAIL  Customizations: dir unreadable/);
+});
+
+t.test('assertPhoneField: for start', async (t) => {
+  t.same(await assertPhoneField(fakeKommo()), { fieldId: 1001, enumId: 2001, enumCode: 'WORK' });
+  await t.rejects(assertPhoneField(fakeKommo({ field: new KommoError('KOMMO_PHONE_FIELD_MISSING', 'no PHONE') })), {
+    code: 'KOMMO_PHONE_FIELD_MISSING',
+    message: /no PHONE — create a phone field with code PHONE in Kommo → Settings → Contacts/,
+  });
+  const auth = new KommoAuthError('KOMMO_AUTH_FAILED', 'nope');
+  await t.rejects(assertPhoneField(fakeKommo({ field: auth })), auth, 'other errors unchanged');
+});
+
+t.test('exitCodeFor', async (t) => {
+  t.equal(exitCodeFor([]), 0);
+  t.equal(exitCodeFor([{ name: 'a', ok: true, detail: '' }]), 0);
+  t.equal(exitCodeFor([{ name: 'a', ok: true, detail: '' }, { name: 'b', ok: false, skipped: true, detail: '' }]), 1);
+  t.equal(formatChecks([{ name: 'x', ok: true, detail: '' }]), 'ok    x\n');
+});

@@ -1,0 +1,80 @@
+import t from 'tap';
+import { renderMetrics } from '../../lib/http/metrics.js';
+import { parseRange } from '../../lib/http/range.js';
+import { overallStatus, uptimeSeconds, type StatusSnapshot } from '../../lib/http/status.js';
+
+const NOW = Date.parse('2025-06-01T12:00:00Z');
+
+export function snapshot(over: Partial<StatusSnapshot> = {}): StatusSnapshot {
+  return {
+    started_at: '2025-06-01T11:00:00Z',
+    ami: { connected: true },
+    kommo: { reachable: true, rate_used: 0.2, requests_total: 120, rate_limited_total: 1 },
+    registration: { pending: 0, failed: 0, registered_total: 40, failed_total: 0 },
+    agi: { answers: { found: 10, not_found: 3, timeout: 1 } },
+    hooks: { active: ['process_client_phone'] },
+    last_errors: [],
+    ...over,
+  };
+}
+
+t.test('overallStatus', async (t) => {
+  t.same(overallStatus(snapshot(), NOW), { app: 'Ok', reasons: [] });
+  t.equal(overallStatus(snapshot({ ami: { connected: false } }), NOW).app, 'Error');
+  t.equal(overallStatus(snapshot({ kommo: { ...snapshot().kommo, reachable: false } }), NOW).app, 'Error');
+  t.equal(overallStatus(snapshot({ kommo: { ...snapshot().kommo, authorized: false } }), NOW).app, 'Error');
+  t.equal(overallStatus(snapshot({ registration: { ...snapshot().registration, pending: 1000 } }), NOW).app, 'Error');
+  t.equal(overallStatus(snapshot({ registration: { ...snapshot().registration, pending: 50 } }), NOW).app, 'Warning');
+  t.equal(overallStatus(snapshot({ registration: { ...snapshot().registration, failed: 2 } }), NOW).app, 'Warning');
+  t.equal(overallStatus(snapshot({ kommo: { ...snapshot().kommo, rate_used: 0.95 } }), NOW).app, 'Warning');
+  const recent = { at: '2025-06-01T11:58:00Z', component: 'kommo', code: 'KOMMO_5XX', message: 'Kommo answered 502' };
+  const old = { ...recent, at: '2025-06-01T10:00:00Z' };
+  t.equal(overallStatus(snapshot({ last_errors: [recent] }), NOW).app, 'Warning');
+  t.equal(overallStatus(snapshot({ last_errors: [old] }), NOW).app, 'Ok');
+  const both = overallStatus(snapshot({ ami: { connected: false }, registration: { ...snapshot().registration, failed: 1 } }), NOW);
+  t.equal(both.app, 'Error');
+  t.same(both.reasons, ['AMI is not connected', '1 calls failed to register']);
+});
+
+t.test('uptime', async (t) => {
+  t.equal(uptimeSeconds(snapshot(), NOW), 3600);
+  t.equal(uptimeSeconds({ started_at: 'garbage' }, NOW), 0);
+});
+
+t.test('metrics: Prometheus text format', async (t) => {
+  const text = renderMetrics(snapshot({ agi: { answers: { found: 10, 'we"ird\\': 1 } }, recordings: { linked_total: 3, converted_total: 2, conversion_failed_total: 1, missing_total: 0 } }), NOW);
+  t.ok(text.endsWith('\n'));
+  const lines = text.trim().split('\n');
+  for (const line of lines) {
+    t.match(line, /^(# (HELP|TYPE) kommo_asterisk_[a-z_]+ .+|kommo_asterisk_[a-z_]+(\{[a-z_]+="(?:[^"\\]|\\.)*"(,[a-z_]+="(?:[^"\\]|\\.)*")*\})? -?[0-9.e+]+)$/, line);
+  }
+  t.match(text, /^kommo_asterisk_status 0$/m);
+  t.match(text, /^kommo_asterisk_uptime_seconds 3600$/m);
+  t.match(text, /^kommo_asterisk_ami_connected 1$/m);
+  t.match(text, /^# TYPE kommo_asterisk_kommo_rate_limited_total counter$/m);
+  t.match(text, /^kommo_asterisk_kommo_rate_limited_total 1$/m);
+  t.match(text, /^kommo_asterisk_calls_registered_total 40$/m);
+  t.match(text, /^kommo_asterisk_calls_pending 0$/m);
+  t.match(text, /^kommo_asterisk_agi_answers_total\{status="found"\} 10$/m);
+  t.match(text, /^kommo_asterisk_agi_answers_total\{status="we\\"ird\\\\"\} 1$/m);
+  t.match(text, /^kommo_asterisk_recordings_converted_total 2$/m);
+  const down = renderMetrics(snapshot({ ami: { connected: false } }), NOW);
+  t.match(down, /^kommo_asterisk_ami_connected 0$/m);
+  t.match(down, /^kommo_asterisk_status 2$/m);
+});
+
+t.test('parseRange', async (t) => {
+  t.same(parseRange(undefined, 100), { kind: 'none' });
+  t.same(parseRange('bytes=0-9', 100), { kind: 'range', start: 0, end: 9 });
+  t.same(parseRange('bytes=90-', 100), { kind: 'range', start: 90, end: 99 });
+  t.same(parseRange('bytes=-10', 100), { kind: 'range', start: 90, end: 99 });
+  t.same(parseRange('bytes=-1000', 100), { kind: 'range', start: 0, end: 99 });
+  t.same(parseRange('bytes=50-5000', 100), { kind: 'range', start: 50, end: 99 });
+  t.same(parseRange('bytes=100-', 100), { kind: 'unsatisfiable' });
+  t.same(parseRange('bytes=-0', 100), { kind: 'unsatisfiable' });
+  t.same(parseRange('bytes=0-', 0), { kind: 'unsatisfiable' });
+  t.same(parseRange('bytes=9-1', 100), { kind: 'none' });
+  t.same(parseRange('bytes=0-1,5-6', 100), { kind: 'none' });
+  t.same(parseRange('items=0-1', 100), { kind: 'none' });
+  t.same(parseRange('bytes=-', 100), { kind: 'none' });
+});
