@@ -11,8 +11,8 @@ const command: Command = {
       .option('token', { type: 'string', describe: 'long-lived token the simulator accepts (random when omitted)' })
       .option('rate-limit', { type: 'number', default: 7, describe: 'requests per second before 429' })
       .option('latency', { type: 'number', default: 0, describe: 'milliseconds added to every answer' }),
-  handler: async (args) => {
-    const argv = args as ArgumentsCamelCase<{ port: number; host: string; token?: string; 'rate-limit': number; latency: number }>;
+  handler: async (raw) => {
+    const argv = raw as ArgumentsCamelCase<{ port: number; host: string; token?: string; 'rate-limit': number; latency: number }>;
     const { runSimulatorCli, parseSimulatorArgs } = await import('../../lib/simulator/index.js');
     const args = ['--port', String(argv.port), '--host', argv.host, '--rate-limit', String(argv['rate-limit']), '--latency', String(argv.latency)];
     if (argv.token) args.push('--token', argv.token);

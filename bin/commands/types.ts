@@ -9,6 +9,7 @@ export interface GlobalArgs {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- yargs' own generics do not compose across files
 export type Command = CommandModule<any, any>;
 
-export function configPath(argv: { config?: unknown }): string | undefined {
-  return typeof argv.config === 'string' ? argv.config : process.env.KA_CONFIG ?? undefined;
+export function configPath(argv: object): string | undefined {
+  const config = (argv as GlobalArgs).config;
+  return typeof config === 'string' ? config : process.env.KA_CONFIG;
 }
