@@ -95,16 +95,6 @@ async function call(r: Rig, callerNum: string, legs: Record<string, SippScenario
   });
   await trunk.ready;
   const trunkResult = await trunk.done;
-  // The answered leg ends with the BYE; a leg still waiting is not called: stop it now.
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  const legResults: Record<string, SippResult> = {};
-  await Promise.all(
-    uas.map(async ([ext, run]) => {
-      const timer = setTimeout(() => run.kill(), 1500);
-      legResults[ext] = await run.done;
-      clearTimeout(timer);
-    }),
-  );
   const events = r.events.slice(from);
   const start = events.findIndex((m) => m.Event === 'Newchannel' && field(m, 'Channel')?.startsWith('PJSIP/trunk-') === true);
   const mine = start >= 0 ? events.slice(start) : events;
@@ -115,6 +105,17 @@ async function call(r: Rig, callerNum: string, legs: Record<string, SippScenario
     const name = field(m, 'Variable') ?? '';
     if (name.startsWith('KOMMO_') || name === 'AGISTATUS') vars[name] = field(m, 'Value') ?? '';
   }
+  // A leg Asterisk dialled finishes its scenario on its own (its trace is only complete
+  // once SIPp exits normally); a leg it never dialled is stopped now.
+  const called = new Set(dialledIn(mine));
+  const legResults: Record<string, SippResult> = {};
+  await Promise.all(
+    uas.map(async ([ext, run]) => {
+      const timer = setTimeout(() => run.kill(), called.has(ext) ? 8000 : 0);
+      legResults[ext] = await run.done;
+      clearTimeout(timer);
+    }),
+  );
   return { trunk: trunkResult, legs: legResults, events: mine, vars };
 }
 
@@ -136,7 +137,12 @@ function invites(res: SippResult | undefined): SippResult['received'] {
 }
 
 function dialled(o: CallOutcome): string[] {
-  return o.events
+  return dialledIn(o.events);
+}
+
+/** Extensions Asterisk dialled (DialBegin), in order. */
+function dialledIn(events: AmiMessage[]): string[] {
+  return events
     .filter((m) => m.Event === 'DialBegin')
     .map((m) => /^PJSIP\/(\d+)-/.exec(field(m, 'DestChannel') ?? '')?.[1] ?? '?');
 }

@@ -40,6 +40,7 @@ if (problem) {
           pbx: { extensions: patch.extensions ?? { '101': u.ivan, '102': u.maria, '103': u.olga } },
           ami: { host: ast.amiHost, port: ast.amiPort, username: ast.amiUser, secret: patch.secret ?? ast.amiSecret, action_timeout_ms: 3000 },
           customizations: { dir: hooksDir },
+          http: { enabled: false },
         },
         { env: {} },
       );

@@ -3,6 +3,7 @@ import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, type Logger } from '../../lib/log.js';
+import type { StatusSnapshot } from '../../lib/http/status.js';
 
 export function captureLogs(): { logger: Logger; lines: Array<Record<string, unknown>>; text: () => string } {
   const raw: string[] = [];
@@ -30,3 +31,18 @@ export function tempDir(t: { teardown(fn: () => unknown): void }, prefix = 'ka-h
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
+
+/** A healthy status snapshot, changed by `over`. */
+export function snapshot(over: Partial<StatusSnapshot> = {}): StatusSnapshot {
+  return {
+    started_at: '2025-06-01T11:00:00Z',
+    ami: { connected: true },
+    kommo: { reachable: true, rate_used: 0.2, requests_total: 120, rate_limited_total: 1 },
+    registration: { pending: 0, failed: 0, registered_total: 40, failed_total: 0 },
+    agi: { answers: { found: 10, not_found: 3, timeout: 1 } },
+    hooks: { active: ['process_client_phone'] },
+    last_errors: [],
+    ...over,
+  };
+}
+

@@ -1,22 +1,10 @@
 import t from 'tap';
 import { renderMetrics } from '../../lib/http/metrics.js';
 import { parseRange } from '../../lib/http/range.js';
-import { overallStatus, uptimeSeconds, type StatusSnapshot } from '../../lib/http/status.js';
+import { overallStatus, uptimeSeconds } from '../../lib/http/status.js';
+import { snapshot } from './helpers.js';
 
 const NOW = Date.parse('2025-06-01T12:00:00Z');
-
-export function snapshot(over: Partial<StatusSnapshot> = {}): StatusSnapshot {
-  return {
-    started_at: '2025-06-01T11:00:00Z',
-    ami: { connected: true },
-    kommo: { reachable: true, rate_used: 0.2, requests_total: 120, rate_limited_total: 1 },
-    registration: { pending: 0, failed: 0, registered_total: 40, failed_total: 0 },
-    agi: { answers: { found: 10, not_found: 3, timeout: 1 } },
-    hooks: { active: ['process_client_phone'] },
-    last_errors: [],
-    ...over,
-  };
-}
 
 t.test('overallStatus', async (t) => {
   t.same(overallStatus(snapshot(), NOW), { app: 'Ok', reasons: [] });
