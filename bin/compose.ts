@@ -57,6 +57,7 @@ export function buildAutodistribution(core: Core): Autodistribution {
       lookupTimeoutMs: config.kommo.request_timeout_ms,
       usersRefreshMs: 5 * 60_000,
       matchDigits: config.phone.match_digits,
+      searchCompanies: config.agi.search_companies,
     },
     {
       kommo: core.kommo,

@@ -72,6 +72,8 @@ export interface AutodistOptions {
   /** How often the user list (for deactivated users) is refreshed. */
   usersRefreshMs?: number;
   matchDigits?: number;
+  /** Search companies in parallel with contacts (default true). */
+  searchCompanies?: boolean;
 }
 
 export interface AutodistDeps {
@@ -132,10 +134,13 @@ export function createAutodistribution(opts: AutodistOptions, deps: AutodistDeps
 
   async function lookup(phone: string): Promise<LookupValue> {
     const signal = AbortSignal.timeout(opts.lookupTimeoutMs);
-    const contacts = await deps.kommo.findContactsByPhone(phone, { signal });
+    // Both searches at once: an unknown caller then costs one round trip, not two.
+    const [contacts, companies] = await Promise.all([
+      deps.kommo.findContactsByPhone(phone, { signal }),
+      opts.searchCompanies === false ? [] : deps.kommo.findCompaniesByPhone(phone, { signal }),
+    ]);
     const contact = contacts[0];
     if (contact) return { entity: toEntity(contact, 'contacts') };
-    const companies = await deps.kommo.findCompaniesByPhone(phone, { signal });
     const company = companies[0];
     if (company) return { entity: toEntity(company, 'companies') };
     return null;

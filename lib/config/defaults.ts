@@ -46,6 +46,7 @@ export const defaults: Omit<Config, 'kommo'> & { kommo: Omit<Config['kommo'], 'b
     negative_cache_ttl_seconds: 60,
     cache_max_entries: 50_000,
     callerid_name_max: 20,
+    search_companies: true,
   },
   registration: {
     register_internal: false,

@@ -85,6 +85,8 @@ export interface AgiConfig {
   cache_max_entries: number;
   /** Max characters of the CallerID name (20, never more). */
   callerid_name_max: number;
+  /** Also look the caller up among companies, in parallel with contacts. */
+  search_companies: boolean;
 }
 
 export interface ListsConfig {

@@ -151,6 +151,7 @@ export const schema: SchemaNode = obj<Config>('The configuration file', {
     negative_cache_ttl_seconds: int(0, 86_400, 'How long "not found" is cached (0 = no cache).'),
     cache_max_entries: int(0, 10_000_000, 'Cache size (0 = no cache).'),
     callerid_name_max: int(1, 20, 'Max characters of the CallerID name (never more than 20).'),
+    search_companies: bool('Also search companies by the caller\'s number, in parallel with contacts: one more Kommo request per uncached caller, but an unknown caller costs one round trip instead of two.'),
   }),
   registration: obj<RegistrationConfig>('Registering calls in Kommo', {
     register_internal: bool('Register calls between two extensions as well.'),

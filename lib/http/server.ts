@@ -335,16 +335,22 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
 
 async function withDeadline(work: Promise<void>, controller: AbortController, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
+      reject(HttpError.of('HTTP_HANDLER_TIMEOUT', 'the request took too long')); // settles first
       controller.abort(new Error('handler timeout'));
-      reject(HttpError.of('HTTP_HANDLER_TIMEOUT', 'the request took too long'));
     }, ms);
+    // close()/destroy() abort the handler: stop waiting for it (its connection is cut).
+    onAbort = () => reject(HttpError.of('HTTP_SHUTTING_DOWN', 'the server is shutting down'));
+    controller.signal.addEventListener('abort', onAbort, { once: true });
   });
   try {
     await Promise.race([work, deadline]);
   } finally {
     clearTimeout(timer);
+    if (onAbort) controller.signal.removeEventListener('abort', onAbort);
     work.catch(() => undefined); // a late rejection after the deadline is not unhandled
+    deadline.catch(() => undefined);
   }
 }

@@ -18,7 +18,7 @@ import { findPhoneField, getContactFields } from './fields.js';
 import { createHttpClient, type RequestOptions } from './http.js';
 import { createLead, getLead, linkContactsToLead, updateLead } from './leads.js';
 import { createLimiterRegistry, type LimiterRegistry, type RateLimiter } from './limiter.js';
-import { addNote } from './notes.js';
+import { addNote, listNotes, type Note, type NoteFilter } from './notes.js';
 import { listPipelines } from './pipelines.js';
 import { retryPolicyFromConfig } from './retry.js';
 import { completeTask, createTask, listTasks } from './tasks.js';
@@ -40,6 +40,7 @@ export { createFileTokenStore, type TokenStore, type StoredTokens } from './toke
 export { hasPhone, phoneValues, filterByPhone } from './phone-match.js';
 export { pickPhoneField } from './fields.js';
 export { stripNulls, encodeJson } from './json.js';
+export type { Note, NoteFilter } from './notes.js';
 
 export interface KommoClientDeps {
   logger: Logger;
@@ -84,6 +85,8 @@ export interface KommoClient {
   /** 400 "Entity not found" → KOMMO_ENTITY_NOT_FOUND. */
   createCall(body: CallCreate, opts?: RequestOptions): Promise<{ id: number; entityId: number; entityType: string }>;
   addNote(entityType: EntityType, entityId: number, note: NoteCreate, opts?: RequestOptions): Promise<{ id: number }>;
+  /** Notes of one lead/contact/company (`filter.note_type`, e.g. call_in/call_out); `[]` when none. */
+  listNotes(entityType: EntityType | string, entityId: number, filter?: NoteFilter, opts?: RequestOptions): Promise<Note[]>;
   rateStats(): { sentLastSecond: number; limit: number; total: number; throttledWaits: number };
   /** Refuse new calls, cancel waits (limiter, backoff), let exchanges in flight finish. Idempotent. */
   close(): Promise<void>;
@@ -184,6 +187,7 @@ export function createKommoClient(config: DeepReadonly<KommoConfig>, deps: Kommo
     completeTask: (id, text, opts) => run(() => completeTask(ctx, id, text, opts)),
     createCall: (body, opts) => run(() => createCall(ctx, body, opts)),
     addNote: (type, id, note, opts) => run(() => addNote(ctx, type, id, note, opts)),
+    listNotes: (type, id, filter, opts) => run(() => listNotes(ctx, type, id, filter, opts)),
     rateStats: () => {
       const s = limiter.stats();
       return { sentLastSecond: s.sentLastSecond, limit: s.limit, total: s.total, throttledWaits: s.throttledWaits };

@@ -14,15 +14,8 @@ import type {
   KommoUnsortedBody,
 } from '../hooks/types.js';
 import type { CallCreate, LeadCreate, PartyCreate, TaskCreate, UnsortedSipCreate } from '../kommo/types.js';
-import {
-  callDirection,
-  callStartedAt,
-  callStatusOf,
-  employeeConversation,
-  isMissed,
-  lastConversationDuration,
-  lastRungConversation,
-} from './call-facts.js';
+import { isMissed, lastConversationDuration, lastRungConversation, talkedConversation } from '../tracker/helpers.js';
+import { callStartedAt, callStatusOf, kommoDirection } from './call-facts.js';
 import type { RegistrationSettings } from './deps.js';
 import type { StepResults } from './types.js';
 
@@ -35,7 +28,7 @@ export function compact<T extends object>(body: T): T {
 
 /** The employee who talked with the client (Kommo user id), or undefined. */
 export function talkedUserId(call: CallFull): number | undefined {
-  return employeeConversation(call)?.user?.id;
+  return talkedConversation(call)?.user?.id;
 }
 
 /**
@@ -76,7 +69,7 @@ export function contactBody(call: CallFull, phone: string, config: RegistrationS
 
 /** `<phone> - [missed] incoming/outgoing` */
 export function leadName(call: CallFull, phone: string): string {
-  const dir = callDirection(call) === 'inbound' ? 'incoming' : 'outgoing';
+  const dir = kommoDirection(call) === 'inbound' ? 'incoming' : 'outgoing';
   return `${phone} - ${isMissed(call) ? 'missed ' : ''}${dir}`;
 }
 
@@ -125,7 +118,7 @@ export function unsortedBody(call: CallFull, phone: string, config: Registration
 export function callBody(call: CallFull, phone: string, steps: StepResults, config: RegistrationSettings, nowMs: number): KommoCallBody {
   const { call_status, call_result } = callStatusOf(call);
   return compact({
-    direction: callDirection(call),
+    direction: kommoDirection(call),
     duration: lastConversationDuration(call),
     source: config.kommo.source,
     phone,

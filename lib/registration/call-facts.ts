@@ -1,103 +1,30 @@
 /**
- * Pure facts about a finished call, read from `call_full` (SPEC section 1):
- * direction, client number, who talked, who rang last, duration, Kommo's
- * call_status. No I/O, no Kommo; table-tested in test/registration/call-facts.test.ts.
+ * Registration's own facts about a finished call, read from `call_full` (SPEC section 1):
+ * Kommo's call_status, the call's start, the extensions and trunks the lists match.
+ * Direction, who talked, duration and "missed" come from lib/tracker/helpers.ts (one
+ * implementation for the whole program). No I/O, no Kommo; table-tested in
+ * test/registration/call-facts.test.ts.
  */
-import { NO_TIME, type CallFull, type CallTime, type Conversation } from '../call/types.js';
+import type { CallFull, Conversation } from '../call/types.js';
+import { callDirection, clientNumber, isMissed, parseCallTime } from '../tracker/helpers.js';
 
-export type Direction = 'inbound' | 'outbound';
-
-/** `YYYY-MM-DD HH:MM:SS` (PBX local time) → Unix ms, or null when it has not happened. */
-export function parseCallTime(value: CallTime | undefined): number | null {
-  if (!value || value === NO_TIME) return null;
-  const m = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})/.exec(value);
-  if (!m) return null;
-  const [, y, mo, d, h, mi, s] = m;
-  const t = new Date(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)).getTime();
-  return Number.isFinite(t) ? t : null;
+/** Kommo's `direction`: only `inbound` and `outbound` exist; internal and unknown calls go as outbound. */
+export function kommoDirection(call: CallFull): 'inbound' | 'outbound' {
+  return callDirection(call) === 'inbound' ? 'inbound' : 'outbound';
 }
 
-/** Kommo's direction: the primary channel's type `incoming` is inbound, anything else outbound. */
-export function callDirection(call: CallFull): Direction {
-  return call.channel.type === 'incoming' ? 'inbound' : 'outbound';
-}
-
-/** The client's number as Asterisk gave it: `from` of an incoming call, `to` otherwise. */
+/** The client's number as Asterisk gave it: `from` of an incoming call, `to` otherwise (internal calls too). */
 export function rawClientNumber(call: CallFull): string {
-  const ch = call.channel;
-  return (ch.type === 'incoming' ? ch.from.number : ch.to.number) ?? '';
+  return clientNumber(call) || (call.channel.type === 'incoming' ? '' : (call.channel.to?.number ?? ''));
 }
 
 function conversations(call: CallFull): Conversation[] {
   return Object.values(call.conversations ?? {});
 }
 
-function startOf(c: Conversation): number {
-  return parseCallTime(c.channel.start_time) ?? 0;
-}
-
-/**
- * The conversation in which an employee really talked: the last answered one
- * (by answer time) that has a Kommo user. Undefined when nobody talked.
- */
-export function employeeConversation(call: CallFull): Conversation | undefined {
-  if (call.is_ivr) return undefined;
-  let best: Conversation | undefined;
-  let bestAt = -Infinity;
-  for (const c of conversations(call)) {
-    if (!c.user || !c.channel.was_answered) continue;
-    const at = parseCallTime(c.channel.answer_time) ?? startOf(c);
-    if (at >= bestAt) {
-      best = c;
-      bestAt = at;
-    }
-  }
-  return best;
-}
-
-/** The last conversation (by start time) that rang at a known Kommo user. */
-export function lastRungConversation(call: CallFull): Conversation | undefined {
-  let best: Conversation | undefined;
-  let bestAt = -Infinity;
-  for (const c of conversations(call)) {
-    if (!c.user) continue;
-    const at = startOf(c);
-    if (at >= bestAt) {
-      best = c;
-      bestAt = at;
-    }
-  }
-  return best;
-}
-
-/** The call had a conversation between the client and someone (SIP 2xx, not stuck in an IVR). */
+/** The call had a conversation between the client and someone (not stuck in an IVR). */
 export function wasAnswered(call: CallFull): boolean {
-  return call.result >= 200 && call.result < 300 && !call.is_ivr;
-}
-
-/** A missed incoming or unanswered outgoing call. */
-export function isMissed(call: CallFull): boolean {
-  return !wasAnswered(call);
-}
-
-/**
- * Seconds of the last conversation that was answered (answer → end), 0 when none.
- * Falls back to the primary channel when no conversation is recorded.
- */
-export function lastConversationDuration(call: CallFull): number {
-  if (!wasAnswered(call)) return 0;
-  let last: { answer: number; end: number } | undefined;
-  const candidates = conversations(call).map((c) => c.channel);
-  if (candidates.length === 0) candidates.push(call.channel);
-  for (const ch of candidates) {
-    if (!ch.was_answered) continue;
-    const answer = parseCallTime(ch.answer_time);
-    const end = parseCallTime(ch.end_time);
-    if (answer === null || end === null) continue;
-    if (!last || answer >= last.answer) last = { answer, end };
-  }
-  if (!last) return 0;
-  return Math.max(0, Math.round((last.end - last.answer) / 1000));
+  return !isMissed(call);
 }
 
 /** Kommo call_status codes (KOMMO_API.md). */
@@ -123,7 +50,7 @@ export interface StatusAndResult {
  */
 export function callStatusOf(call: CallFull): StatusAndResult {
   const r = call.result;
-  const dir = callDirection(call);
+  const dir = kommoDirection(call);
   if (wasAnswered(call)) return { call_status: CALL_STATUS.CONVERSATION, call_result: 'Answered' };
   if (call.is_ivr) return { call_status: CALL_STATUS.NOT_GOT_THROUGH, call_result: 'Missed in IVR' };
   switch (r) {

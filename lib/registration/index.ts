@@ -13,7 +13,7 @@ export type { FilterVerdict, FilterDeps } from './filter.js';
 export { ContactCache } from './contact-cache.js';
 export type { CachedContact, ContactCacheOptions } from './contact-cache.js';
 export { backoffMs, classifyFailure } from './retry-schedule.js';
-export { callStatusOf, CALL_STATUS } from './call-facts.js';
+export { callStatusOf, kommoDirection, CALL_STATUS } from './call-facts.js';
 export { RegistrationError, RegistrationStoppedError } from './errors.js';
 export type { CallRecord, RecordStatus, StepResults, StoreStats, RecordError, CreateKind } from './types.js';
 export type { RegistrationKommo, RegistrationHooks, RegistrationSettings } from './deps.js';

@@ -11,7 +11,7 @@ import { signHs256 } from '../../lib/http/jwt.js';
 import { defaultOpenFile } from '../../lib/http/recordings-route.js';
 import type { ClickToCallRequest, ClickToCallResult } from '../../lib/http/click-to-call.js';
 import { createRecordingLinks, deriveLinkKey, sealToken } from '../../lib/recordings/links.js';
-import { captureLogs, snapshot, tempDir } from './helpers.js';
+import { captureLogs, snapshot, tempDir } from './fixtures/helpers.js';
 
 
 const SECRET = 'connector-secret-0123456789';

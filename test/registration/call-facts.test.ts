@@ -1,9 +1,10 @@
 // Pure facts of a finished call: call_status mapping table, durations, who talked.
 import t from 'tap';
 import { NO_TIME } from '../../lib/call/types.js';
+import { callStatusOf, kommoDirection, rawClientNumber } from '../../lib/registration/call-facts.js';
 import {
-  callDirection, callStatusOf, employeeConversation, isMissed, lastConversationDuration, lastRungConversation, parseCallTime, rawClientNumber,
-} from '../../lib/registration/call-facts.js';
+  callDirection, isMissed, lastConversationDuration, lastRungConversation, parseCallTime, talkedConversation,
+} from '../../lib/tracker/helpers.js';
 import { backoffMs, classifyFailure } from '../../lib/registration/retry-schedule.js';
 import { KommoApiError, KommoAuthError } from '../../lib/kommo/errors.js';
 import { makeCall, unreachable } from './helpers.js';
@@ -38,6 +39,10 @@ t.test('direction, client number, missed', async (t) => {
   t.equal(rawClientNumber(inc), '+79991234567');
   const out = makeCall({ direction: 'outgoing', client: '89991234567' });
   t.equal(callDirection(out), 'outbound');
+  const internal = makeCall({ direction: 'local', client: '102' });
+  t.equal(callDirection(internal), 'internal', 'one implementation: the tracker says internal');
+  t.equal(kommoDirection(internal), 'outbound', "Kommo knows only inbound/outbound");
+  t.equal(rawClientNumber(internal), '102', 'an internal call registered with register_internal: the dialled extension');
   t.equal(rawClientNumber(out), '89991234567');
   t.equal(isMissed(makeCall({ legs: [{ ext: '101' }] })), true);
   t.equal(isMissed(makeCall({ legs: [{ ext: '101', answered: true }] })), false);
@@ -51,11 +56,11 @@ t.test('duration of the last answered conversation; who talked; who rang last', 
     ],
   });
   t.equal(lastConversationDuration(call), 120, 'the transferred-to leg');
-  t.equal(employeeConversation(call)?.user?.id, 5002);
+  t.equal(talkedConversation(call)?.user?.id, 5002);
   t.equal(lastRungConversation(call)?.user?.id, 5002);
   t.equal(lastConversationDuration(makeCall({ legs: [{ ext: '101' }] })), 0);
   const nobody = makeCall({ legs: [{ ext: '101', userId: null, answered: true }] });
-  t.equal(employeeConversation(nobody), undefined, 'an unknown extension is nobody in Kommo');
+  t.equal(talkedConversation(nobody), undefined, 'an unknown extension is nobody in Kommo');
   t.equal(parseCallTime(NO_TIME), null);
   t.equal(parseCallTime('garbage'), null);
   t.equal(parseCallTime('2026-11-20 10:00:00'), new Date(2026, 10, 20, 10, 0, 0).getTime());

@@ -6,8 +6,9 @@ import { sipp, startSipp } from '../helpers/sipp.js';
 t.test('explore', async (t) => {
   const ast = await startAsterisk({ dialTimeout: 3 });
   t.teardown(() => ast.stop());
+  (await import('node:fs')).mkdirSync(path.join(ast.hostDir, 'log', 'cdr-custom'), { recursive: true });
   copyFileSync('/tmp/ka-dp/cdr_custom.conf.sample', path.join(ast.hostDir, 'etc', 'cdr_custom.conf'));
-  console.log(await ast.cli('module reload cdr_custom.so'));
+  console.log(await ast.cli('module load cdr_custom.so'));
   console.log(await ast.cli('cdr show status'));
   const run = async (did: string, phones: Record<string, 'uas-answer'|'uas-busy'|'uas-noanswer'>) => {
     const ps = [];
