@@ -13,6 +13,15 @@ import { truncateName } from '../lib/hooks/shapes.js';
 import { createAutodistribution, type Autodistribution, type AutodistHooks } from '../lib/autodistribution/service.js';
 import { createAgiServer, type AgiServer } from '../agi/server.js';
 import { autodistributionRoute } from '../agi/autodistribution-route.js';
+import { createAmiClient, type AmiClient } from '../lib/ami/index.js';
+import { createBridge, type Bridge } from '../lib/bridge/index.js';
+import { assertPhoneField } from '../lib/check/phone-field.js';
+import { createHttpServer, type HttpServer, type StatusSnapshot } from '../lib/http/index.js';
+import type { ClickToCall as HttpClickToCall } from '../lib/http/click-to-call.js';
+import { KommoError } from '../lib/kommo/index.js';
+import { createClickToCall } from '../lib/originate/index.js';
+import { createRecordingLinks, createRecordingProcessor, type RecordingLinks, type RecordingProcessor } from '../lib/recordings/index.js';
+import { createRegistrar, openCallStore, type CallStore, type RecordingLinker, type Registrar } from '../lib/registration/index.js';
 
 export interface Core {
   config: FrozenConfig;
@@ -119,4 +128,208 @@ export function onShutdown(logger: Logger, stop: () => Promise<void>): void {
   };
   process.on('SIGTERM', handler);
   process.on('SIGINT', handler);
+}
+
+// ---------------------------------------------------------------------------
+// The AMI bridge and registration (SPEC section 4), and the one-process `start`.
+// ---------------------------------------------------------------------------
+
+/** The PHONE/WORK contact field is missing: the bridge refuses to run (exit code 3). */
+export class PhoneFieldMissingError extends Error {
+  readonly code = 'KOMMO_PHONE_FIELD_MISSING';
+  readonly exitCode = 3;
+}
+
+/**
+ * Refuse to run without the PHONE field (it is how clients are found and created).
+ * Kommo unreachable or refusing the token at start is not "missing": registration waits
+ * for Kommo anyway, so the check is repeated in the background until Kommo answers.
+ */
+export async function requirePhoneField(core: Core, signal?: AbortSignal): Promise<void> {
+  const log = core.logger.child({ component: 'bridge' });
+  const check = async (): Promise<'ok' | 'missing' | 'unknown'> => {
+    try {
+      await assertPhoneField(core.kommo, { retryBudgetMs: 10_000, ...(signal ? { signal } : {}) });
+      return 'ok';
+    } catch (err) {
+      if (err instanceof KommoError && err.code === 'KOMMO_PHONE_FIELD_MISSING') {
+        log.fatal({ err }, 'the PHONE contact field is missing: calls cannot be registered');
+        throw new PhoneFieldMissingError(err.message);
+      }
+      log.warn({ err }, 'could not check the PHONE contact field now (Kommo unavailable?); checking again in the background');
+      return 'unknown';
+    }
+  };
+  if ((await check()) !== 'unknown') return;
+  const retry = (): void => {
+    const timer = setTimeout(() => {
+      if (signal?.aborted) return;
+      check().then(
+        (r) => {
+          if (r === 'unknown') retry();
+          else log.info('the PHONE contact field is present');
+        },
+        () => undefined, // logged as fatal; registration pauses on the same error
+      );
+    }, 30_000);
+    timer.unref();
+  };
+  retry();
+}
+
+/** Open the journal and build the registrar (and the recording linker when configured). */
+export async function buildRegistration(core: Core): Promise<{ store: CallStore; registrar: Registrar; recordings?: RecordingProcessor; links?: RecordingLinks }> {
+  const { config, logger } = core;
+  const store = await openCallStore({ dataDir: config.data_dir, logger });
+  const rec = buildRecordings(core);
+  const registrar = createRegistrar({
+    config,
+    kommo: core.kommo,
+    hooks: core.hooks,
+    store,
+    logger,
+    ...(rec
+      ? {
+          recordings: {
+            link: (call, candidates, o) =>
+              rec.processor.process({
+                linkedid: call.channel.id,
+                candidates,
+                callFull: call,
+                ...(o?.logger ? { logger: o.logger } : {}),
+                ...(o?.signal ? { signal: o.signal } : {}),
+              }),
+          } satisfies RecordingLinker,
+          recordingTimeoutMs: rec.timeoutMs,
+        }
+      : {}),
+  });
+  return { store, registrar, ...(rec ? { recordings: rec.processor, links: rec.links } : {}) };
+}
+
+/** Recordings need `recordings.enabled` and an `http.secret` to sign links; else the call goes without a link. */
+function buildRecordings(core: Core): { processor: RecordingProcessor; links: RecordingLinks; timeoutMs: number } | undefined {
+  const { config, logger } = core;
+  if (!config.recordings.enabled) return undefined;
+  if (!config.http.secret || config.http.secret.length < 16) {
+    logger.warn('recordings.enabled but http.secret is not set (16+ characters): calls are registered without recording links');
+    return undefined;
+  }
+  const links = createRecordingLinks({
+    secret: config.http.secret,
+    publicUrl: config.http.public_url,
+    roots: [config.recordings.dir],
+    ttlDays: config.recordings.link_ttl_days,
+  });
+  const processor = createRecordingProcessor({
+    config: config.recordings,
+    hooks: core.hooks,
+    logger: logger.child({ component: 'recordings' }),
+    links,
+  });
+  const hookMs = config.customizations.timeouts['process_record_file_path'] ?? 10_000;
+  const timeoutMs = config.recordings.wait_closed_ms + hookMs + config.recordings.conversion_timeout_ms + 5_000;
+  return { processor, links, timeoutMs };
+}
+
+export interface BridgeRuntime {
+  ami: AmiClient;
+  store: CallStore;
+  registrar: Registrar;
+  bridge: Bridge;
+  recordings?: RecordingProcessor;
+  links?: RecordingLinks;
+  /** Drain: stop taking events, store every ended call, let registrations reach a step boundary, close AMI. */
+  close(): Promise<void>;
+}
+
+/**
+ * The AMI bridge: PHONE field check, journal, registrar (resumes pending calls), AMI
+ * client, bridge. `opts.ami` lets `start` share one AMI client with click-to-call.
+ */
+export async function startBridge(core: Core, opts: { ami?: AmiClient } = {}): Promise<BridgeRuntime> {
+  const { config, logger } = core;
+  await requirePhoneField(core);
+  const { store, registrar, recordings, links } = await buildRegistration(core);
+  const ami = opts.ami ?? createAmiClient(config.ami, { logger });
+  const bridge = createBridge({ config, ami, registrar, logger });
+  await registrar.start();
+  await bridge.start();
+  logger.info({ ami: `${config.ami.host}:${config.ami.port}`, connected: ami.isConnected(), pending: registrar.stats().pending }, 'AMI bridge running');
+  let closing: Promise<void> | undefined;
+  return {
+    ami,
+    store,
+    registrar,
+    bridge,
+    ...(recordings ? { recordings } : {}),
+    ...(links ? { links } : {}),
+    close() {
+      closing ??= (async () => {
+        await bridge.close(); // also closes the registrar
+        await recordings?.close();
+        if (!opts.ami) await ami.close().catch(() => ami.destroy());
+      })();
+      return closing;
+    },
+  };
+}
+
+/** The status page's snapshot, from the parts `start` runs. */
+export function statusSnapshot(startedAt: Date, parts: { bridge?: BridgeRuntime; agi?: AgiRuntime; core: Core }): StatusSnapshot {
+  const reg = parts.bridge?.registrar.stats();
+  const rate = parts.core.kommo.rateStats();
+  const lastError = reg?.last_error;
+  return {
+    started_at: startedAt.toISOString(),
+    ami: { connected: parts.bridge?.ami.isConnected() ?? false },
+    kommo: {
+      reachable: (reg?.kommo_failures ?? 0) === 0,
+      rate_used: rate.limit > 0 ? Math.min(1, rate.sentLastSecond / rate.limit) : 0,
+      requests_total: rate.total,
+      rate_limited_total: 0,
+    },
+    registration: { pending: reg?.pending ?? 0, failed: reg?.failed ?? 0, registered_total: reg?.done ?? 0, failed_total: reg?.failed ?? 0 },
+    agi: { answers: { ...(parts.agi?.autodistribution.stats().answers ?? {}) } },
+    hooks: { active: parts.core.hooks.active() },
+    ...(parts.bridge?.recordings ? { recordings: parts.bridge.recordings.stats() } : {}),
+    last_errors: lastError
+      ? [{ at: new Date(lastError.at).toISOString(), component: 'registration', code: lastError.code, message: lastError.message }]
+      : [],
+  };
+}
+
+/** The HTTP server of `start`: status, metrics, recording links, click-to-call (through the bridge's AMI client). */
+export async function startHttp(core: Core, parts: { bridge: BridgeRuntime; agi?: AgiRuntime; startedAt: Date }): Promise<HttpServer | undefined> {
+  const { config, logger } = core;
+  if (!config.http.enabled) return undefined;
+  const originate = createClickToCall({
+    config: { pbx: config.pbx },
+    ami: parts.bridge.ami,
+    hooks: core.hooks,
+    normalizePhone: core.normalizePhone,
+    logger,
+  });
+  const clickToCall: HttpClickToCall = async (req) => {
+    try {
+      const out = await originate.clickToCall(
+        { userId: req.userId, phone: req.phone, requestData: req.requestData },
+        req.signal ? { signal: req.signal } : {},
+      );
+      return { ...out, placed: out.placed, actionId: out.actionId, channelId: out.channelId };
+    } catch (err) {
+      const e = err as { code?: unknown; message?: unknown };
+      return { placed: false, error: { code: typeof e.code === 'string' ? e.code : 'ORIGINATE_FAILED', message: typeof e.message === 'string' ? e.message : String(err) } };
+    }
+  };
+  const server = createHttpServer({
+    config: config.http,
+    logger: logger.child({ component: 'http' }),
+    clickToCall,
+    status: () => statusSnapshot(parts.startedAt, { core, bridge: parts.bridge, ...(parts.agi ? { agi: parts.agi } : {}) }),
+    ...(parts.bridge.links ? { links: parts.bridge.links } : {}),
+  });
+  const address = await server.listen();
+  logger.info(address, 'HTTP server listening');
+  return server;
 }

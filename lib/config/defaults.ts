@@ -67,6 +67,8 @@ export const defaults: Omit<Config, 'kommo'> & { kommo: Omit<Config['kommo'], 'b
     public_url: 'http://127.0.0.1:8088',
     secret: '',
     max_body_bytes: 16_384,
+    request_timeout_ms: 15_000,
+    cors_origins: ['https://*.kommo.com', 'https://*.amocrm.ru', 'https://*.amocrm.com'],
   },
   recordings: {
     enabled: true,
@@ -77,6 +79,7 @@ export const defaults: Omit<Config, 'kommo'> & { kommo: Omit<Config['kommo'], 'b
     conversion_timeout_ms: 60_000,
     link_ttl_days: 90,
     wait_closed_ms: 10_000,
+    lame_path: '/usr/bin/lame',
   },
   customizations: {
     dir: '/etc/kommo-asterisk/customizations',

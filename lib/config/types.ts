@@ -126,6 +126,10 @@ export interface HttpConfig {
   /** Kommo account id the widget JWT must carry. */
   account_id?: number;
   max_body_bytes: number;
+  /** Deadline for a whole request to arrive. */
+  request_timeout_ms: number;
+  /** Browser origins allowed to call click-to-call (CORS); `*.` wildcards allowed. */
+  cors_origins: string[];
 }
 
 export interface RecordingsConfig {
@@ -140,6 +144,10 @@ export interface RecordingsConfig {
   link_ttl_days: number;
   /** Wait for the file to be closed for at most this long. */
   wait_closed_ms: number;
+  /** Where mp3 files go (default: next to the wav). */
+  mp3_dir?: string;
+  /** The lame binary (default /usr/bin/lame, Debian's). */
+  lame_path: string;
 }
 
 export interface CustomizationsConfig {

@@ -180,6 +180,8 @@ export const schema: SchemaNode = obj<Config>('The configuration file', {
     widget_secret: str('Kommo integration secret, to verify the widget\'s X-Auth-Token JWTs.', { secret: true, optional: true }),
     account_id: positiveId('Kommo account id the widget JWT must carry.', { optional: true, example: 31_234_567 }),
     max_body_bytes: int(256, 10_485_760, 'Largest accepted request body.'),
+    request_timeout_ms: ms(1000, 600_000, 'Deadline for a whole request to arrive'),
+    cors_origins: list(str('An origin such as `https://*.kommo.com`.'), 'Browser origins allowed to call click-to-call from the Kommo widget (CORS preflight).'),
   }),
   recordings: obj<RecordingsConfig>('Call recordings', {
     enabled: bool('Put recording links in call records.'),
@@ -192,6 +194,8 @@ export const schema: SchemaNode = obj<Config>('The configuration file', {
     conversion_timeout_ms: ms(1000, 3_600_000, 'Deadline of one conversion'),
     link_ttl_days: int(1, 3650, 'How long a recording link stays valid, days.'),
     wait_closed_ms: ms(0, 600_000, 'How long to wait for MixMonitor to close the file'),
+    mp3_dir: str('Directory for the mp3 files (default: next to the wav); links may point into it.', { optional: true }),
+    lame_path: str('The lame binary used for wav → mp3 (Debian package `lame`).'),
   }),
   customizations: obj<CustomizationsConfig>('Customizations (the 13 hooks)', {
     dir: str('Directory of hook files; a hook is on when its file exists.'),

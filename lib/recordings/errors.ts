@@ -1,4 +1,19 @@
-/** Errors of the recordings subsystem (links, conversion). */
+/**
+ * Errors of the recordings subsystem (links, conversion). A failed conversion
+ * never loses the link: the original file is linked instead.
+ *
+ * | code                         | meaning                                                              |
+ * |------------------------------|----------------------------------------------------------------------|
+ * | LINK_INVALID                 | 403: the token is not ours (forged, or signed with a rotated secret)  |
+ * | LINK_EXPIRED                 | 410: a genuine link past its expiry                                   |
+ * | LINK_NOT_FOUND               | 404: the file is gone, not a regular file, or outside the directories |
+ * | LINK_OUTSIDE_ROOT            | no link made: the file is outside `recordings.dir` (after realpath)   |
+ * | LINK_NO_KEY                  | no link made: no usable `http.secret`                                 |
+ * | RECORDING_UNSUPPORTED        | not a PCM WAV lame can read: linked unconverted                       |
+ * | RECORDING_CONVERSION_FAILED  | lame failed: the original file is linked                              |
+ * | RECORDING_CONVERSION_TIMEOUT | lame took longer than `conversion_timeout_ms`: the original is linked |
+ * | RECORDING_QUEUE_FULL         | too many conversions waiting: the original is linked                  |
+ */
 import { KaError, type KaErrorOptions } from '../errors.js';
 
 export const RECORDING_ERROR_CODES = {

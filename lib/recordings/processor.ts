@@ -22,7 +22,7 @@ import type { CallFull } from '../call/types.js';
 import type { DeepReadonly, RecordingsConfig } from '../config/types.js';
 import type { HookRun, RunOptions } from '../hooks/loader.js';
 import type { HookInputs, RecordFileResult } from '../hooks/types.js';
-import { convertToMp3, looksLikeMp3 } from './convert.js';
+import { looksLikeMp3, startMp3Conversion } from './convert.js';
 import { RecordingError } from './errors.js';
 import type { RecordingLinks } from './links.js';
 import { realPathInside } from './paths.js';
@@ -81,9 +81,9 @@ export interface RecordingProcessor {
   /** The link for the call's recording, or `""`. Never throws. */
   process(input: ProcessInput): Promise<string>;
   stats(): RecordingStats;
-  /** Wait for the calls in progress. Idempotent. */
+  /** Wait for the calls in progress and for lame processes still running. Idempotent. */
   close(): Promise<void>;
-  /** Abort the calls in progress (lame is killed; they answer the unconverted link or ""). Idempotent. */
+  /** Stop waiting for the calls in progress (they answer the unconverted link or ""), then wait for lame to exit. Idempotent. */
   destroy(): Promise<void>;
 }
 
@@ -123,6 +123,8 @@ export function createRecordingProcessor(options: RecordingProcessorOptions): Re
   const stats: RecordingStats = { linked_total: 0, converted_total: 0, conversion_failed_total: 0, missing_total: 0 };
   const running = new Set<Promise<string>>();
   const controllers = new Set<AbortController>();
+  /** lame processes still running (an abandoned conversion outlives its call). */
+  const lameRuns = new Set<Promise<void>>();
 
   function mp3PathFor(wav: string): string {
     const name = `${basename(wav, extname(wav))}.mp3`;
@@ -147,15 +149,18 @@ export function createRecordingProcessor(options: RecordingProcessorOptions): Re
     }
     try {
       if (options.outputDir) await mkdir(options.outputDir, { recursive: true });
-      const result = await semaphore.run(
-        () => convertToMp3(path, mp3, {
+      // The slot is held until lame has exited, even when its answer came first (timeout).
+      const result = await semaphore.hold(() => {
+        const run = startMp3Conversion(path, mp3, {
           bitrate: config.mp3_bitrate,
           timeoutMs: config.conversion_timeout_ms,
           signal,
           ...(options.lamePath ? { lamePath: options.lamePath } : {}),
-        }),
-        signal,
-      );
+        });
+        lameRuns.add(run.settled);
+        void run.settled.then(() => lameRuns.delete(run.settled));
+        return { result: run.result, release: run.settled };
+      }, signal);
       stats.converted_total++;
       log.info({ ms: Math.round(result.ms), seconds: Math.round(result.info.durationSec) }, 'recording converted to mp3');
       return mp3;
@@ -241,10 +246,12 @@ export function createRecordingProcessor(options: RecordingProcessorOptions): Re
     stats: () => ({ ...stats }),
     async close() {
       await Promise.all([...running]);
+      await Promise.all([...lameRuns]);
     },
     async destroy() {
       for (const c of controllers) c.abort(new Error('recording processor destroyed'));
       await Promise.all([...running]);
+      await Promise.all([...lameRuns]);
     },
   };
 }

@@ -30,6 +30,26 @@ export class Semaphore {
     }
   }
 
+  /**
+   * Like `run`, for work whose answer may come before its end: the caller gets
+   * `result`; the slot is released only when `release` settles.
+   */
+  async hold<T>(start: () => { result: Promise<T>; release: Promise<unknown> }, signal?: AbortSignal): Promise<T> {
+    await this.acquire(signal);
+    let work: { result: Promise<T>; release: Promise<unknown> };
+    try {
+      work = start();
+    } catch (err) {
+      this.release();
+      throw err;
+    }
+    void work.release.then(
+      () => this.release(),
+      () => this.release(),
+    );
+    return work.result;
+  }
+
   private acquire(signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.active < this.limit) {

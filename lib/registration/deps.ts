@@ -4,6 +4,7 @@
  * plug in unchanged (they are wider).
  */
 import type { Logger } from 'pino';
+import type { CallFull } from '../call/types.js';
 import type { Config, DeepReadonly } from '../config/types.js';
 import type { HookInputs, HookName, HookOutputs } from '../hooks/types.js';
 import type { CallCreate, LeadCreate, PartyCreate, TaskCreate, UnsortedSipCreate } from '../kommo/types.js';
@@ -89,3 +90,23 @@ export interface RegistrationHooks {
 export type RegistrationSettings = DeepReadonly<Pick<Config, 'registration' | 'pbx' | 'phone'>> & {
   readonly kommo: DeepReadonly<Pick<Config['kommo'], 'source' | 'tag' | 'phone_enum'>>;
 };
+
+/** One MixMonitor file of the call; `uniqueid` names the conversation that recorded it. */
+export interface RecordingCandidateRef {
+  path: string;
+  uniqueid?: string;
+}
+
+/**
+ * Makes the link to a call's recording (lib/recordings' processor fits through a small
+ * adapter built in bin/): finds the file among the candidates, waits until it is closed,
+ * runs hook 7, converts, signs. Answers `""` when there is nothing to link. May throw or
+ * be slow: the pipeline bounds it and falls back to `""`.
+ */
+export interface RecordingLinker {
+  link(
+    call: CallFull,
+    candidates: ReadonlyArray<string | RecordingCandidateRef>,
+    opts?: { signal?: AbortSignal; logger?: Logger },
+  ): Promise<string>;
+}

@@ -4,6 +4,7 @@
  *
  *   0. built-in lists + hook 1 `need_registration`      → steps.need_registration
  *   1. client number: rewriting + hook 3                 → steps.client_phone
+ *   1b. recording link (lib/recordings via RecordingLinker, bounded; "" on failure) → steps.record_link
  *   2–3. contact / incoming lead / lead, hooks 4 5 11 12 13 (entities.ts) → steps.entities_done
  *   4. the call record, `POST /api/v4/calls`, hook 2     → steps.call_id
  *   5. call-back task for a missed call, hook 8          → steps.task_id (0 = none needed)
@@ -13,7 +14,9 @@
  * second contact, lead, task or call. The pipeline throws Kommo's errors as they are;
  * the worker decides between waiting and `failed`.
  */
+import type { CallFull } from '../call/types.js';
 import type { KommoTaskBody } from '../hooks/types.js';
+import type { RecordingCandidateRef } from './deps.js';
 import { isInternalNumber, normalizeClientPhone, digitsOnly } from '../phone.js';
 import { KommoError } from '../kommo/errors.js';
 import { callBody, compact, taskBody, taskTarget, toKommoCall, toKommoTask } from './bodies.js';
@@ -58,6 +61,15 @@ export async function runPipeline(deps: PipelineDeps, run: PipelineRun): Promise
     });
   }
   const phone = run.record.steps.client_phone as string;
+  run.checkpoint();
+
+  // 1b. The recording link, before any body that carries it (incoming lead, call record).
+  if (deps.recordings && run.record.steps.record_link === undefined) {
+    const link = await resolveRecordLink(deps, run);
+    await run.save((s) => {
+      s.record_link = link;
+    });
+  }
   run.checkpoint();
 
   // 2–3. Contact, lead or incoming lead.
@@ -109,6 +121,59 @@ export async function runPipeline(deps: PipelineDeps, run: PipelineRun): Promise
   return { status: 'done' };
 }
 
+/** Default bound of the recording step: MixMonitor's close + hook 7 + a conversion, with room. */
+export const DEFAULT_RECORDING_TIMEOUT_MS = 120_000;
+
+/** The MixMonitor files the bridge stored with the call (`channel.extra.recording_candidates`, else `recording_file`). */
+export function recordingCandidates(call: CallFull): RecordingCandidateRef[] {
+  const extra = call.channel.extra ?? {};
+  const list = extra['recording_candidates'];
+  const out: RecordingCandidateRef[] = [];
+  if (Array.isArray(list)) {
+    for (const c of list) {
+      if (typeof c === 'string' && c !== '') out.push({ path: c });
+      else if (c && typeof c === 'object' && typeof (c as RecordingCandidateRef).path === 'string') {
+        const { path, uniqueid } = c as RecordingCandidateRef;
+        out.push(typeof uniqueid === 'string' && uniqueid !== '' ? { path, uniqueid } : { path });
+      }
+    }
+  }
+  const single = extra['recording_file'];
+  if (out.length === 0 && typeof single === 'string' && single !== '') out.push({ path: single });
+  return out;
+}
+
+/**
+ * The link to the call's recording, or `""`: no candidate, the linker failed, or it took
+ * longer than `recordingTimeoutMs` (it is then aborted). Never throws.
+ */
+async function resolveRecordLink(deps: PipelineDeps, run: PipelineRun): Promise<string> {
+  const linker = deps.recordings;
+  const call = run.record.call;
+  if (!linker) return call.record;
+  const candidates = recordingCandidates(call);
+  if (candidates.length === 0) return call.record;
+  const limit = deps.recordingTimeoutMs ?? DEFAULT_RECORDING_TIMEOUT_MS;
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<string>((resolve) => {
+    timer = setTimeout(() => {
+      run.logger.warn({ timeout_ms: limit }, 'recording link took too long; the call is registered without it');
+      controller.abort(new Error('recording link timed out'));
+      resolve('');
+    }, limit);
+  });
+  try {
+    const link = await Promise.race([linker.link(call, candidates, { signal: controller.signal, logger: run.logger }), timeout]);
+    return typeof link === 'string' ? link : '';
+  } catch (err) {
+    run.logger.warn({ err }, 'recording link failed; the call is registered without it');
+    return '';
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function isEntityNotFound(err: unknown): boolean {
   return err instanceof KommoError && err.code === 'KOMMO_ENTITY_NOT_FOUND';
 }
@@ -120,7 +185,7 @@ async function registerCall(deps: PipelineDeps, run: PipelineRun, phone: string,
 
   if (uncertain(run, 'call') && (await findLostCall(deps, run))) return;
 
-  const defaults = callBody(run.record.call, phone, run.record.steps, config, deps.now());
+  const defaults = callBody(callView(run.record), phone, run.record.steps, config, deps.now());
   const changed = (await hooks.run('process_call_params', { call_full: callView(run.record), params: defaults }, defaults, { logger: log })).data;
   const body = toKommoCall(changed, linkedid);
   try {

@@ -8,7 +8,7 @@ import type { CallFull, KommoEntityRef } from '../call/types.js';
 import { KommoError } from '../kommo/errors.js';
 import type { PhoneRewriter } from '../phone.js';
 import type { ContactCache } from './contact-cache.js';
-import type { RegistrationHooks, RegistrationKommo, RegistrationSettings } from './deps.js';
+import type { RecordingLinker, RegistrationHooks, RegistrationKommo, RegistrationSettings } from './deps.js';
 import type { CallRecord, CreateKind, StepResults } from './types.js';
 
 export interface PipelineDeps {
@@ -18,6 +18,10 @@ export interface PipelineDeps {
   cache: ContactCache;
   rewriter: PhoneRewriter;
   now: () => number;
+  /** Optional: the recording link step runs only with a linker. */
+  recordings?: RecordingLinker;
+  /** Upper bound of the recording link step (ms); past it the call goes on with `""`. */
+  recordingTimeoutMs?: number;
 }
 
 export interface PipelineRun {
@@ -80,7 +84,7 @@ export async function createOnce<T>(
   return result;
 }
 
-/** `call_full` as later hooks see it: `entity` and `deal` filled with what registration found. */
+/** `call_full` as later hooks see it: `entity`, `deal` and `record` filled with what registration found. */
 export function callView(record: CallRecord): CallFull {
   const { call, steps } = record;
   const found = (id: number, type: 'contacts' | 'companies', name?: string, responsible?: number): KommoEntityRef => ({
@@ -97,7 +101,7 @@ export function callView(record: CallRecord): CallFull {
         ? found(steps.company_id, 'companies', steps.company_name, steps.company_responsible_user_id)
         : null);
   const deal = call.deal ?? (steps.lead_id ? { id: steps.lead_id } : null);
-  return { ...call, entity, deal };
+  return { ...call, entity, deal, record: steps.record_link || call.record };
 }
 
 /**

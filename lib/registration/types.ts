@@ -17,6 +17,12 @@ export interface StepResults {
   need_registration?: boolean;
   /** Client number after built-in rewriting and hook 3. */
   client_phone?: string;
+  /**
+   * The recording link (`call_full.record` from here on), resolved once before any
+   * body that carries it; `""` = no recording, it failed or took too long. Absent when
+   * the registrar has no recording linker.
+   */
+  record_link?: string;
   /** The client's contact: found, or created by this registration. */
   contact_id?: number;
   contact_name?: string;

@@ -19,9 +19,9 @@ import type { CallFull, CallStage } from '../call/types.js';
 import { createPhoneRewriter } from '../phone.js';
 import { rawClientNumber } from './call-facts.js';
 import { ContactCache } from './contact-cache.js';
-import type { RegistrationHooks, RegistrationKommo, RegistrationSettings } from './deps.js';
+import type { RecordingLinker, RegistrationHooks, RegistrationKommo, RegistrationSettings } from './deps.js';
 import { RegistrationPausedError, RegistrationStoppedError } from './errors.js';
-import { shouldRegister } from './filter.js';
+import { registrationVerdict, shouldRegister, type FilterVerdict } from './filter.js';
 import { runPipeline, type PipelineDeps, type PipelineRun } from './pipeline.js';
 import { forgetLookups } from './run-context.js';
 import { backoffMs, classifyFailure, errorSummary, retryAfterOf } from './retry-schedule.js';
@@ -43,6 +43,10 @@ export interface RegistrarOptions {
   contactCache?: ContactCache;
   /** How often done records past retention are pruned (default 1 h; 0 = never). */
   pruneIntervalMs?: number;
+  /** Optional: makes the recording link (pipeline step `record_link`); absent → `call_full.record` as submitted. */
+  recordings?: RecordingLinker;
+  /** Upper bound of the recording link step (default 120 s); past it the call goes on with `""`. */
+  recordingTimeoutMs?: number;
 }
 
 export interface RegistrarStats extends StoreStats {
@@ -62,6 +66,8 @@ export interface Registrar {
   submit(call: CallFull): Promise<void>;
   /** Hook 1 and the lists, for the call tracker at every stage. */
   shouldRegister(stage: CallStage, call: CallFull): Promise<boolean>;
+  /** The same, with the reason of a "no" (`internal`, `blacklist_*`, `not_whitelisted`, `hook_need_registration`). */
+  verdict(stage: CallStage, call: CallFull): Promise<FilterVerdict>;
   /** Resume every pending record and begin working. */
   start(): Promise<void>;
   /** Stop taking work; wait for the calls in flight to reach a step boundary. */
@@ -83,7 +89,11 @@ export function createRegistrar(opts: RegistrarOptions): Registrar {
   const rewriter = createPhoneRewriter(config.phone.rewrite_rules);
   const policy = { baseMs: config.registration.retry_base_ms, maxMs: config.registration.retry_max_ms };
   const maxAttempts = config.registration.max_attempts;
-  const deps: PipelineDeps = { config, kommo, hooks, cache, rewriter, now };
+  const deps: PipelineDeps = {
+    config, kommo, hooks, cache, rewriter, now,
+    ...(opts.recordings ? { recordings: opts.recordings } : {}),
+    ...(opts.recordingTimeoutMs !== undefined ? { recordingTimeoutMs: opts.recordingTimeoutMs } : {}),
+  };
 
   /** id → due time (Unix ms), for pending records not in flight. */
   const queue = new Map<string, number>();
@@ -242,6 +252,10 @@ export function createRegistrar(opts: RegistrarOptions): Registrar {
 
     shouldRegister(stage, call) {
       return shouldRegister(stage, call, { config, hooks, logger, rewriter });
+    },
+
+    verdict(stage, call) {
+      return registrationVerdict(stage, call, { config, hooks, logger, rewriter });
     },
 
     async start() {

@@ -149,7 +149,7 @@ t.test('bad Kommo token (long-lived and OAuth), unreachable, payment', async (t)
   t.match(text, /^skip  Kommo PHONE contact field: not checked/m);
   t.match(text, /^skip  Kommo users: not checked/m);
   t.notMatch(text, /tok\b/);
-  results = await runChecks({ config: { ...config, kommo: { base_url: 'https://x.kommo.com', oauth: { client_id: 'a', client_secret: 'b', redirect_uri: 'c' } } }, kommo: fakeKommo({ account: auth }), amiFactory: () => fakeAmi(), logger });
+  results = await runChecks({ config: { ...config, kommo: { base_url: 'https://x.kommo.com', phone_enum: 'WORK', oauth: { client_id: 'a', client_secret: 'b', redirect_uri: 'c' } } }, kommo: fakeKommo({ account: auth }), amiFactory: () => fakeAmi(), logger });
   t.match(formatChecks(results), /401 Unauthorized — check kommo\.oauth/);
   const down = new KommoUnreachableError('KOMMO_UNREACHABLE', 'connect ECONNREFUSED', { method: 'GET', path: '/api/v4/account', attempts: 3, maybeApplied: false });
   text = formatChecks(await runChecks({ config, kommo: fakeKommo({ account: down }), amiFactory: () => fakeAmi(), logger }));

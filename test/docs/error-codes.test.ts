@@ -45,6 +45,10 @@ function unionCodes(source: string): string[] {
   for (const m of source.matchAll(/export type \w*Code\w*\s*=([^;]+);/g)) {
     for (const c of m[1]!.matchAll(/'([A-Z][A-Z0-9_]+)'/g)) codes.add(c[1]!);
   }
+  // Codes kept as the keys of a `export const X_ERROR_… = { CODE: … }` table.
+  for (const m of source.matchAll(/export const \w*ERROR\w*\s*=\s*\{([\s\S]*?)\}\s*as const/g)) {
+    for (const c of m[1]!.matchAll(/^\s*([A-Z][A-Z0-9_]+)\s*:/gm)) codes.add(c[1]!);
+  }
   return [...codes];
 }
 

@@ -17,7 +17,7 @@ import { asteriskRootProblem, startAsterisk } from '../helpers/asterisk.js';
 
 const problem = asteriskRootProblem();
 if (problem) {
-  t.skip(`real Asterisk unavailable: ${problem}`);
+  t.plan(0, `skipped: real Asterisk unavailable: ${problem}`);
 } else {
   const logger = pino({ level: process.env.KA_TEST_LOG ? 'debug' : 'silent' });
 

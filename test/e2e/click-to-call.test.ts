@@ -14,7 +14,7 @@ import { displayName, header, sipp } from '../helpers/sipp.js';
 
 const problem = asteriskRootProblem();
 if (problem) {
-  t.skip(`real Asterisk unavailable: ${problem}`);
+  t.plan(0, `skipped: real Asterisk unavailable: ${problem}`);
 } else {
   const logger = pino({ level: process.env.KA_TEST_LOG ? 'debug' : 'silent' });
   const noHooks: Pick<HookRunner, 'run'> = {

@@ -47,10 +47,10 @@ export function fakeAmi(): FakeAmi {
       if (next.sameTick) for (const e of next.sameTick(actionid)) em.emit('event', e);
       return Promise.resolve({ response: 'Success', actionid, message: 'Originate successfully queued' });
     },
-    emitEvent: (e) => em.emit('event', e),
+    emitEvent: (e: AmiEvent) => em.emit('event', e),
     emitDisconnected: () => em.emit('disconnected', new Error('gone')),
     listenerCount: () => em.listenerCount('event') + em.listenerCount('disconnected'),
-  } as FakeAmi;
+  } as unknown as FakeAmi;
   return ami;
 }
 

@@ -1,0 +1,257 @@
+// The end-to-end rig of the bridge tests: a real Asterisk 22 (chroot), the Kommo
+// simulator, and the real bridge (bin/compose.ts startBridge) in this process — or
+// as a child process (`node dist/bin/kommo-asterisk.js bridge -c <config>`).
+// SIPp places the calls. Used by test/e2e/bridge-*.test.ts and faults-*.test.ts.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pino, type Logger } from 'pino';
+import { buildCore, startBridge, type BridgeRuntime, type Core } from '../../bin/compose.js';
+import { buildConfig, type FrozenConfig } from '../../lib/config/index.js';
+import { packageRoot } from '../../lib/sandbox/repo.js';
+import { SEED_IDS, startSimulator, type KommoSimulator } from '../../lib/simulator/index.js';
+import type { SeedData } from '../../lib/simulator/types.js';
+import { startAsterisk, type AsteriskInstance, type StartAsteriskOptions } from '../helpers/asterisk.js';
+import { sipp, startSipp, type SippResult, type SippScenario } from '../helpers/sipp.js';
+
+export const U = SEED_IDS.users;
+/** 101 → Ivan, 102 → Maria, 103 → Olga. */
+export const EXT_USERS: Record<string, number> = { '101': U.ivan, '102': U.maria, '103': U.olga };
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+export interface RigOptions {
+  asterisk?: StartAsteriskOptions;
+  seed?: Partial<SeedData>;
+  /** Simulator rate limit (default 7 req/s, like Kommo). */
+  rateLimitPerSecond?: number;
+  /** Extra config (deep-merged over the rig's). */
+  config?: Record<string, unknown>;
+  /** Start the bridge in this process (default true). */
+  inProcess?: boolean;
+}
+
+export interface Rig {
+  ast: AsteriskInstance;
+  sim: KommoSimulator;
+  dataDir: string;
+  configPath: string;
+  config: FrozenConfig;
+  logger: Logger;
+  core?: Core;
+  bridge?: BridgeRuntime;
+  close(): Promise<void>;
+}
+
+function merge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const cur = out[k];
+    out[k] = v && typeof v === 'object' && !Array.isArray(v) && cur && typeof cur === 'object' && !Array.isArray(cur)
+      ? merge(cur as Record<string, unknown>, v as Record<string, unknown>)
+      : v;
+  }
+  return out;
+}
+
+export async function startRig(opts: RigOptions = {}): Promise<Rig> {
+  const ast = await startAsterisk({ dialTimeout: 6, queueTimeout: 12, queueMemberTimeout: 8, ...opts.asterisk });
+  const sim = await startSimulator({ rateLimitPerSecond: opts.rateLimitPerSecond ?? 7, ...(opts.seed ? { seed: opts.seed } : {}) });
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'ka-bridge-e2e-'));
+  const hooksDir = path.join(dataDir, 'customizations');
+  await mkdir(hooksDir);
+  const file = merge(
+    {
+      data_dir: dataDir,
+      log: { level: process.env.KA_TEST_LOG ? 'debug' : 'info' },
+      kommo: {
+        base_url: sim.url,
+        long_lived_token: sim.longLivedToken,
+        rate_limit_per_second: 7,
+        request_timeout_ms: 3000,
+        connect_timeout_ms: 1000,
+        retry: { max_attempts: 3, base_delay_ms: 100, max_delay_ms: 1000, max_elapsed_ms: 3000 },
+      },
+      pbx: { extensions: EXT_USERS, trunks: ['trunk'], extension_pattern: '^[0-9]{2,5}$', default_user_id: U.ivan },
+      ami: { host: ast.amiHost, port: ast.amiPort, username: ast.amiUser, secret: ast.amiSecret, action_timeout_ms: 5000, reconnect_min_ms: 200, reconnect_max_ms: 2000 },
+      agi: { port: 0 },
+      registration: {
+        create_contact: true,
+        create_lead: false,
+        tasks: { enabled: true, deadline_minutes: 60, task_type_id: 1 },
+        retry_base_ms: 500,
+        retry_max_ms: 4000,
+      },
+      http: { enabled: false },
+      recordings: { enabled: false },
+      customizations: { dir: hooksDir, timeout_ms: 2000 },
+    },
+    opts.config ?? {},
+  );
+  const configPath = path.join(dataDir, 'config.json');
+  await writeFile(configPath, JSON.stringify(file, null, 2));
+  const config = buildConfig(file, { env: {} });
+  const logger = pino({ level: process.env.KA_TEST_LOG ? 'debug' : 'silent' });
+  const rig: Rig = {
+    ast,
+    sim,
+    dataDir,
+    configPath,
+    config,
+    logger,
+    async close() {
+      if (rig.bridge) await rig.bridge.close().catch(() => undefined);
+      if (rig.core) {
+        await rig.core.hooks.close();
+        await rig.core.kommo.close();
+      }
+      await sim.close();
+      await ast.stop();
+      if (!process.env.KA_KEEP_DATA) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+  if (opts.inProcess !== false) {
+    rig.core = buildCore(config, logger);
+    rig.bridge = await startBridge(rig.core);
+    await waitFor('the bridge AMI connection', () => rig.bridge!.ami.isConnected(), 15_000);
+  }
+  return rig;
+}
+
+// ---------------------------------------------------------------------------
+// Calls
+// ---------------------------------------------------------------------------
+
+export type Peer = 'trunk' | '101' | '102' | '103';
+
+export interface CallSpec {
+  /** Phones (or the trunk, for outbound calls) and how they behave. */
+  uas: Array<{ at: Peer; scenario: SippScenario; durationMs?: number }>;
+  /** Who calls: the trunk (inbound, `caller` is the client's number) or an extension (outbound). */
+  from: Peer;
+  service: string;
+  scenario?: SippScenario;
+  durationMs?: number;
+  caller?: string;
+  /** Runs while the call is up (transfers through AMI). */
+  during?: (rig: Rig) => Promise<void>;
+}
+
+export interface PlacedCall {
+  caller: SippResult;
+  phones: SippResult[];
+}
+
+function peerAddr(ast: AsteriskInstance, p: Peer): { ip: string; port: number } {
+  return p === 'trunk' ? { ip: ast.trunkIp, port: ast.trunkPort } : { ip: ast.phones[p]!, port: ast.phonePort };
+}
+
+/** Place one call with SIPp and wait until every SIPp is done and Asterisk has no channel left. */
+export async function placeCall(rig: Rig, spec: CallSpec): Promise<PlacedCall> {
+  const { ast } = rig;
+  const phones: Promise<SippResult>[] = [];
+  for (const u of spec.uas) {
+    const a = peerAddr(ast, u.at);
+    const run = await sipp({ scenario: u.scenario, localIp: a.ip, localPort: a.port, durationMs: u.durationMs ?? 1000, timeoutMs: 60_000 });
+    phones.push(run.done);
+  }
+  const a = peerAddr(ast, spec.from);
+  const keys = spec.from === 'trunk' ? { caller_num: spec.caller ?? '79991234567', caller_name: 'Client' } : { caller_num: spec.from, caller_name: '' };
+  const uac = await startSipp({
+    scenario: spec.scenario ?? 'uac',
+    localIp: a.ip,
+    localPort: a.port,
+    remote: `${ast.sipHost}:${ast.sipPort}`,
+    service: spec.service,
+    durationMs: spec.durationMs ?? 2000,
+    keys,
+    timeoutMs: 60_000,
+  });
+  if (spec.during) await spec.during(rig);
+  const [caller, ...rest] = await Promise.all([uac.done, ...phones]);
+  await waitNoChannels(rig);
+  return { caller: caller!, phones: rest };
+}
+
+export async function waitNoChannels(rig: Rig, timeoutMs = 30_000): Promise<void> {
+  await waitFor('Asterisk without channels', async () => /^0 active channels?/m.test(await rig.ast.cli('core show channels count')), timeoutMs, 250);
+}
+
+// ---------------------------------------------------------------------------
+// Kommo state
+// ---------------------------------------------------------------------------
+
+const digits = (s: unknown): string => String(s ?? '').replace(/\D/g, '');
+const last10 = (s: unknown): string => digits(s).slice(-10);
+
+/** Call records (simulator `calls`) whose phone is `phone` (last 10 digits). */
+export function callsFor(sim: KommoSimulator, phone: string): Array<{ id: number; entity_id: number; entity_type: string; body: Record<string, unknown> }> {
+  return sim.state.calls.filter((c) => last10(c.body['phone']) === last10(phone)) as never;
+}
+
+export function contactsWith(sim: KommoSimulator, phone: string): Array<{ id: number; name: string; responsible_user_id: number }> {
+  return [...sim.state.contacts.values()].filter((c) =>
+    (c.custom_fields_values ?? []).some((f) => (f.values ?? []).some((v) => last10((v as { value?: unknown }).value) === last10(phone))),
+  );
+}
+
+export function tasksOn(sim: KommoSimulator, entityType: string, entityId: number): Array<{ id: number; text: string; responsible_user_id: number; entity_type: string | null }> {
+  return [...sim.state.tasks.values()].filter((x) => x.entity_type === entityType && x.entity_id === entityId);
+}
+
+export function tasksMentioning(sim: KommoSimulator, phone: string): Array<{ id: number; text: string; responsible_user_id: number }> {
+  return [...sim.state.tasks.values()].filter((x) => digits(x.text).includes(last10(phone)));
+}
+
+/** Wait until the bridge has stored `n` more ended calls and the registrar has nothing left to do. */
+export async function waitRegistered(rig: Rig, phone: string, count = 1, timeoutMs = 30_000): Promise<void> {
+  await waitFor(`${count} call record(s) for ${phone}`, () => callsFor(rig.sim, phone).length >= count, timeoutMs);
+  if (rig.bridge) await waitFor('the registrar idle', () => rig.bridge!.registrar.stats().in_flight === 0 && rig.bridge!.registrar.stats().queued === 0, timeoutMs);
+  await sleep(300);
+}
+
+// ---------------------------------------------------------------------------
+// The bridge as a child process (fault tests)
+// ---------------------------------------------------------------------------
+
+export const CLI = path.join(packageRoot(), 'dist', 'bin', 'kommo-asterisk.js');
+
+/** The compiled CLI must exist (npm test builds first; a test run alone must not pass without it). */
+export function cliProblem(): string | null {
+  return existsSync(CLI) ? null : `${CLI} is missing: run npm run build first`;
+}
+
+export interface ChildBridge {
+  proc: ChildProcess;
+  output(): string;
+  /** Resolves once the log says the bridge runs. */
+  ready: Promise<void>;
+  exited: Promise<number | null>;
+}
+
+export function spawnBridge(configPath: string, command = 'bridge'): ChildBridge {
+  const proc = spawn(process.execPath, [CLI, command, '-c', configPath], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KA_CONFIG: '' } });
+  let out = '';
+  let onReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (onReady = resolve));
+  const collect = (b: Buffer): void => {
+    out += b.toString('utf8');
+    if (out.includes('AMI bridge running')) onReady();
+  };
+  proc.stdout!.on('data', collect);
+  proc.stderr!.on('data', collect);
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  return { proc, output: () => out, ready, exited };
+}
