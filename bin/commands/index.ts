@@ -1,10 +1,13 @@
 import type { Command } from './types.js';
 import agi from './agi.js';
 import bridge from './bridge.js';
+import check from './check.js';
 import config from './config.js';
+import originate from './originate.js';
+import reprocess from './reprocess.js';
 import retryFailed from './retry-failed.js';
 import simulator from './simulator.js';
 import start from './start.js';
 
 /** Every CLI command, in the order `--help` lists them. Add new ones here. */
-export const commands: Command[] = [start, agi, bridge, retryFailed, config, simulator];
+export const commands: Command[] = [start, agi, bridge, originate, check, reprocess, retryFailed, config, simulator];

@@ -81,6 +81,15 @@ export const defaults: Omit<Config, 'kommo'> & { kommo: Omit<Config['kommo'], 'b
     wait_closed_ms: 10_000,
     lame_path: '/usr/bin/lame',
   },
+  originate: {
+    channel_tech: 'PJSIP',
+    context: 'kommo-originate',
+    ring_timeout_ms: 30_000,
+    caller_id_name: 'Kommo',
+  },
+  reprocess: {
+    source: '/var/log/asterisk/cdr-custom/kommo-cdr.csv',
+  },
   customizations: {
     dir: '/etc/kommo-asterisk/customizations',
     timeout_ms: 3000,

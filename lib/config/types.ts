@@ -150,6 +150,24 @@ export interface RecordingsConfig {
   lame_path: string;
 }
 
+export interface OriginateConfig {
+  /** Technology of the employee's phone: the first leg is `<tech>/<extension>`. */
+  channel_tech: string;
+  /** Dialplan context that dials the client (bundled: kommo-originate). */
+  context: string;
+  /** How long the employee's phone rings (Originate Timeout). */
+  ring_timeout_ms: number;
+  /** How long to wait for OriginateResponse after Asterisk accepted the action (default ring + 15 s). */
+  response_timeout_ms?: number;
+  /** CallerID name shown on the employee's phone (the number is the client's). */
+  caller_id_name: string;
+}
+
+export interface ReprocessConfig {
+  /** The cdr_custom CSV file Asterisk writes (dialplan/cdr_custom.conf.sample). */
+  source: string;
+}
+
 export interface CustomizationsConfig {
   dir: string;
   timeout_ms: number;
@@ -168,6 +186,8 @@ export interface Config {
   registration: RegistrationConfig;
   http: HttpConfig;
   recordings: RecordingsConfig;
+  originate: OriginateConfig;
+  reprocess: ReprocessConfig;
   customizations: CustomizationsConfig;
 }
 

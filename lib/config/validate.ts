@@ -9,7 +9,7 @@ import { defaults } from './defaults.js';
 import { envVarFor } from './env.js';
 import type {
   AgiConfig, AmiConfig, Config, CustomizationsConfig, HttpConfig, KommoConfig, KommoOAuthConfig,
-  ListsConfig, PbxConfig, PhoneConfig, RecordingsConfig, RegistrationConfig, RewriteRule,
+  ListsConfig, OriginateConfig, PbxConfig, PhoneConfig, RecordingsConfig, RegistrationConfig, ReprocessConfig, RewriteRule,
 } from './types.js';
 
 /** The 13 customization hooks — one list, owned by lib/hooks/types.ts. */
@@ -196,6 +196,16 @@ export const schema: SchemaNode = obj<Config>('The configuration file', {
     wait_closed_ms: ms(0, 600_000, 'How long to wait for MixMonitor to close the file'),
     mp3_dir: str('Directory for the mp3 files (default: next to the wav); links may point into it.', { optional: true }),
     lame_path: str('The lame binary used for wav → mp3 (Debian package `lame`).'),
+  }),
+  originate: obj<OriginateConfig>('Click-to-call (AMI Originate)', {
+    channel_tech: str('Technology of the employee\'s phone: the first leg is `<tech>/<extension>`.', { enum: ['PJSIP', 'SIP', 'IAX2', 'Local'] }),
+    context: str('Dialplan context that dials the client once the employee answered (bundled: `kommo-originate`).'),
+    ring_timeout_ms: ms(1000, 600_000, 'How long the employee\'s phone rings'),
+    response_timeout_ms: int(1000, 900_000, 'How long the CLI waits for the OriginateResponse (milliseconds; default ring time + 15 s)', { optional: true }),
+    caller_id_name: str('CallerID name shown on the employee\'s phone; the number shown is the client\'s.'),
+  }),
+  reprocess: obj<ReprocessConfig>('Re-processing calls from Asterisk\'s own records', {
+    source: str('The cdr_custom CSV file Asterisk writes (see dialplan/cdr_custom.conf.sample).'),
   }),
   customizations: obj<CustomizationsConfig>('Customizations (the 13 hooks)', {
     dir: str('Directory of hook files; a hook is on when its file exists.'),

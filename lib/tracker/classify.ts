@@ -2,7 +2,7 @@
  * Which channels are employees' phones, which are trunks: compiled once from
  * the pbx configuration into a TrackerContext the pure reducer reads.
  */
-import type { PbxConfig } from '../config/types.js';
+import type { DeepReadonly, PbxConfig } from '../config/types.js';
 import { NO_TIME, type CallTime, type KommoUserRef } from '../call/types.js';
 
 /**
@@ -38,7 +38,7 @@ export interface TrackerContext {
   readonly formatTime: (ms: number) => CallTime;
 }
 
-export type ClassificationConfig = Pick<PbxConfig, 'extensions' | 'trunks' | 'extension_pattern'>;
+export type ClassificationConfig = DeepReadonly<Pick<PbxConfig, 'extensions' | 'trunks' | 'extension_pattern'>>;
 
 const pad = (n: number): string => (n < 10 ? `0${n}` : String(n));
 

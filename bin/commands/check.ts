@@ -1,0 +1,31 @@
+import { buildCore, loadConfigOrExit } from '../compose.js';
+import { createAmiClient } from '../../lib/ami/index.js';
+import { exitCodeFor, formatChecks, runChecks } from '../../lib/check/index.js';
+import { createLogger } from '../../lib/log.js';
+import { DEFAULT_CONFIG_PATH } from '../../lib/config/index.js';
+import { configPath, type Command } from './types.js';
+
+const command: Command = {
+  command: 'check',
+  describe: 'check the configuration, AMI login, Kommo token, PHONE field, extensions, users and customizations',
+  handler: async (argv) => {
+    const path = configPath(argv);
+    const config = loadConfigOrExit(path);
+    // Checks print their own lines; the log only gets warnings and worse.
+    const logger = createLogger({ level: 'warn', destination: process.stderr });
+    const core = buildCore(config, logger);
+    const results = await runChecks({
+      config,
+      kommo: core.kommo,
+      amiFactory: (c) => createAmiClient(c, { logger }),
+      hooks: core.hooks,
+      logger,
+      configSource: path ?? DEFAULT_CONFIG_PATH,
+    });
+    process.stdout.write(`${formatChecks(results)}\n`);
+    await core.hooks.close();
+    await core.kommo.close();
+    process.exit(exitCodeFor(results));
+  },
+};
+export default command;
