@@ -3,6 +3,7 @@
  * client, the hook runner, sockets and servers from the frozen config.
  * Everything else receives what it needs as arguments.
  */
+import { mapAsteriskPath } from '../lib/recordings/path-map.js';
 import type { Logger } from 'pino';
 import { loadConfig, formatConfigError, type FrozenConfig } from '../lib/config/index.js';
 import { createLogger } from '../lib/log.js';
@@ -194,7 +195,12 @@ export async function buildRegistration(core: Core): Promise<{ store: CallStore;
             link: (call, candidates, o) =>
               rec.processor.process({
                 linkedid: call.channel.id,
-                candidates,
+                // MIXMONITOR_FILENAME is Asterisk's path; recordings.asterisk_dir maps it to ours.
+                candidates: candidates.map((c) =>
+                  typeof c === 'string'
+                    ? mapAsteriskPath(c, config.recordings.asterisk_dir, config.recordings.dir)
+                    : { ...c, path: mapAsteriskPath(c.path, config.recordings.asterisk_dir, config.recordings.dir) },
+                ),
                 callFull: call,
                 ...(o?.logger ? { logger: o.logger } : {}),
                 ...(o?.signal ? { signal: o.signal } : {}),

@@ -6,8 +6,9 @@ import config from './config.js';
 import originate from './originate.js';
 import reprocess from './reprocess.js';
 import retryFailed from './retry-failed.js';
+import sandbox from './sandbox.js';
 import simulator from './simulator.js';
 import start from './start.js';
 
 /** Every CLI command, in the order `--help` lists them. Add new ones here. */
-export const commands: Command[] = [start, agi, bridge, originate, check, reprocess, retryFailed, config, simulator];
+export const commands: Command[] = [start, agi, bridge, originate, check, reprocess, retryFailed, config, simulator, sandbox];

@@ -144,6 +144,8 @@ export interface RecordingsConfig {
   link_ttl_days: number;
   /** Wait for the file to be closed for at most this long. */
   wait_closed_ms: number;
+  /** The same directory as Asterisk names it, when that differs (chroot, container, another host's mount). */
+  asterisk_dir?: string;
   /** Where mp3 files go (default: next to the wav). */
   mp3_dir?: string;
   /** The lame binary (default /usr/bin/lame, Debian's). */

@@ -194,6 +194,7 @@ export const schema: SchemaNode = obj<Config>('The configuration file', {
     conversion_timeout_ms: ms(1000, 3_600_000, 'Deadline of one conversion'),
     link_ttl_days: int(1, 3650, 'How long a recording link stays valid, days.'),
     wait_closed_ms: ms(0, 600_000, 'How long to wait for MixMonitor to close the file'),
+    asterisk_dir: str('The recordings directory as Asterisk names it in MIXMONITOR_FILENAME, when it differs from `recordings.dir` (Asterisk in a chroot or container, or on another host writing to a share).', { optional: true }),
     mp3_dir: str('Directory for the mp3 files (default: next to the wav); links may point into it.', { optional: true }),
     lame_path: str('The lame binary used for wav → mp3 (Debian package `lame`).'),
   }),

@@ -68,7 +68,18 @@ function merge(a: Record<string, unknown>, b: Record<string, unknown>): Record<s
 
 export async function startRig(opts: RigOptions = {}): Promise<Rig> {
   const ast = await startAsterisk({ dialTimeout: 6, queueTimeout: 12, queueMemberTimeout: 8, ...opts.asterisk });
-  const sim = await startSimulator({ rateLimitPerSecond: opts.rateLimitPerSecond ?? 7, ...(opts.seed ? { seed: opts.seed } : {}) });
+  let sim: KommoSimulator | undefined;
+  try {
+    sim = await startSimulator({ rateLimitPerSecond: opts.rateLimitPerSecond ?? 7, ...(opts.seed ? { seed: opts.seed } : {}) });
+    return await buildRig(ast, sim, opts);
+  } catch (err) {
+    await sim?.close().catch(() => undefined);
+    await ast.stop().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function buildRig(ast: AsteriskInstance, sim: KommoSimulator, opts: RigOptions): Promise<Rig> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'ka-bridge-e2e-'));
   const hooksDir = path.join(dataDir, 'customizations');
   await mkdir(hooksDir);
@@ -86,7 +97,6 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
       },
       pbx: { extensions: EXT_USERS, trunks: ['trunk'], extension_pattern: '^[0-9]{2,5}$', default_user_id: U.ivan },
       ami: { host: ast.amiHost, port: ast.amiPort, username: ast.amiUser, secret: ast.amiSecret, action_timeout_ms: 5000, reconnect_min_ms: 200, reconnect_max_ms: 2000 },
-      agi: { port: 0 },
       registration: {
         create_contact: true,
         create_lead: false,
@@ -124,8 +134,15 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
   };
   if (opts.inProcess !== false) {
     rig.core = buildCore(config, logger);
-    rig.bridge = await startBridge(rig.core);
-    await waitFor('the bridge AMI connection', () => rig.bridge!.ami.isConnected(), 15_000);
+    try {
+      rig.bridge = await startBridge(rig.core);
+      await waitFor('the bridge AMI connection', () => rig.bridge!.ami.isConnected(), 15_000);
+    } catch (err) {
+      await rig.bridge?.close().catch(() => undefined);
+      await rig.core.hooks.close();
+      await rig.core.kommo.close();
+      throw err;
+    }
   }
   return rig;
 }
@@ -255,3 +272,30 @@ export function spawnBridge(configPath: string, command = 'bridge'): ChildBridge
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   return { proc, output: () => out, ready, exited };
 }
+
+/** The first AMI event (seen by the bridge's own AMI client) matching `pred`, from now on. */
+export function nextEvent(rig: Rig, pred: (e: Record<string, unknown>) => boolean, what: string, timeoutMs = 15_000): Promise<Record<string, unknown>> {
+  const ami = rig.bridge!.ami;
+  return new Promise((resolve, reject) => {
+    const on = (e: Record<string, unknown>): void => {
+      if (!pred(e)) return;
+      clearTimeout(timer);
+      ami.off('event', on as never);
+      resolve(e);
+    };
+    const timer = setTimeout(() => {
+      ami.off('event', on as never);
+      reject(new Error(`timed out waiting for ${what}`));
+    }, timeoutMs);
+    ami.on('event', on as never);
+  });
+}
+
+/** An AMI action through the bridge's client; throws unless Asterisk answers Success. */
+export async function amiAction(rig: Rig, fields: { action: string } & Record<string, string>): Promise<void> {
+  const res = await rig.bridge!.ami.action(fields);
+  if (String(res['response']).toLowerCase() !== 'success') throw new Error(`${fields.action}: ${JSON.stringify(res)}`);
+}
+
+export const bridgeEnterOf = (ext: string) => (e: Record<string, unknown>): boolean =>
+  e['event'] === 'bridgeenter' && String(e['channel'] ?? '').startsWith(`PJSIP/${ext}-`);

@@ -1,0 +1,67 @@
+/**
+ * The sandbox's report: what landed in the simulated Kommo, as plain-text
+ * tables a PBX administrator can read at a glance.
+ */
+import type { KommoSimulator } from '../lib/simulator/index.js';
+
+const CALL_STATUS: Record<number, string> = {
+  1: 'left a message',
+  2: 'call back later',
+  3: 'not available',
+  4: 'had a conversation',
+  5: 'wrong number',
+  6: 'could not get through',
+  7: 'busy',
+};
+
+/** Width in terminal columns: code points (Cyrillic is one column each). */
+const width = (s: string): number => Array.from(s).length;
+const pad = (s: string, n: number): string => s + ' '.repeat(Math.max(0, n - width(s)));
+
+export function table(title: string, headers: string[], rows: string[][]): string {
+  if (rows.length === 0) return `${title}: none\n`;
+  const widths = headers.map((h, i) => Math.max(width(h), ...rows.map((r) => width(r[i] ?? ''))));
+  const line = (cells: string[]) => cells.map((c, i) => pad(c, widths[i]!)).join('  ').trimEnd();
+  return [`${title} (${rows.length})`, line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line), ''].join('\n');
+}
+
+function phonesOf(entity: { custom_fields_values: Array<{ field_code?: string | null; values: Array<{ value: unknown }> }> | null }): string {
+  const field = entity.custom_fields_values?.find((f) => f.field_code === 'PHONE');
+  return field ? field.values.map((v) => String(v.value)).join(', ') : '';
+}
+
+export function renderSandboxReport(sim: KommoSimulator, extra: { recordingCheck?: string } = {}): string {
+  const s = sim.state;
+  const userName = (id: unknown): string => {
+    const u = s.users.find((x) => x.id === id);
+    return u ? `${u.name} (${u.id})` : id === undefined || id === null ? '—' : String(id);
+  };
+  const contacts = [...s.contacts.values()].map((c) => [String(c.id), c.name, phonesOf(c as never), userName(c.responsible_user_id), c.hidden ? 'incoming lead' : '']);
+  const leads = [...s.leads.values()].map((l) => [String(l.id), l.name, String(l.status_id), userName(l.responsible_user_id), l.contact_ids.join(',')]);
+  const unsorted = [...s.unsorted.values()].length;
+  const calls = s.calls.map((c) => {
+    const b = c.body;
+    const status = typeof b.call_status === 'number' ? `${b.call_status} ${CALL_STATUS[b.call_status] ?? ''}` : '';
+    const link = typeof b.link === 'string' && b.link ? `${b.link.slice(0, 48)}…` : '';
+    return [String(c.id), String(b.direction ?? ''), String(b.phone ?? ''), status, `${String(b.duration ?? '')} s`, userName(b.responsible_user_id), `${c.entity_type} ${c.entity_id}`, link];
+  });
+  const tasks = [...s.tasks.values()].map((t) => [
+    String(t.id),
+    t.text,
+    userName(t.responsible_user_id),
+    new Date(t.complete_till * 1000).toISOString().replace('T', ' ').slice(0, 16),
+    `${t.entity_type ?? ''} ${t.entity_id ?? ''}`,
+  ]);
+  return [
+    'What landed in the (simulated) Kommo',
+    '====================================',
+    '',
+    table('Contacts', ['id', 'name', 'phone', 'responsible', ''], contacts),
+    table('Leads', ['id', 'name', 'status', 'responsible', 'contacts'], leads),
+    unsorted > 0 ? `Incoming leads (unsorted): ${unsorted}\n` : '',
+    table('Calls', ['id', 'direction', 'phone', 'status', 'duration', 'responsible', 'on', 'recording link'], calls),
+    table('Tasks', ['id', 'text', 'responsible', 'deadline (UTC)', 'on'], tasks),
+    extra.recordingCheck ? `Recording link check: ${extra.recordingCheck}\n` : '',
+    `Kommo requests: ${sim.counters.total} in all, ${sim.counters.rateLimited} answered 429`,
+  ].filter((x) => x !== '').join('\n');
+}
