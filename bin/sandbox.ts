@@ -174,7 +174,7 @@ async function inbound(ast: AsteriskInstance, did: string, caller: string, legs:
 /** Click-to-call through the connector's HTTP endpoint: 101 answers, then the client (the trunk) answers. */
 async function clickToCall(ast: AsteriskInstance, httpPort: number, userId: number, phone: string): Promise<string> {
   const employee = await startSipp({ scenario: 'uas-answer', localIp: ast.phones['101']!, localPort: ast.phonePort, durationMs: 300, timeoutMs: 30_000 });
-  const client = await startSipp({ scenario: 'uas-answer', localIp: ast.trunkIp, localPort: ast.trunkPort, durationMs: 300, timeoutMs: 30_000 });
+  const client = await startSipp({ scenario: 'uas-answer-bye', localIp: ast.trunkIp, localPort: ast.trunkPort, durationMs: 300, timeoutMs: 30_000 });
   await Promise.all([employee.ready, client.ready]);
   const res = await fetch(`http://127.0.0.1:${httpPort}/api/v1/click-to-call`, {
     method: 'POST',
@@ -182,8 +182,7 @@ async function clickToCall(ast: AsteriskInstance, httpPort: number, userId: numb
     body: JSON.stringify({ user_id: userId, phone }),
   });
   const answer = (await res.json()) as { placed?: boolean; error?: { code: string } };
-  // Talk for two seconds, then hang up the client's side.
-  await new Promise((r) => setTimeout(r, 4000));
+  // The client answers, talks for 3 s and hangs up (uas-answer-bye).
   for (const run of [client, employee]) {
     const timer = setTimeout(() => run.kill(), 6000);
     await run.done;

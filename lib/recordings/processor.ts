@@ -23,6 +23,7 @@ import type { DeepReadonly, RecordingsConfig } from '../config/types.js';
 import type { HookRun, RunOptions } from '../hooks/loader.js';
 import type { HookInputs, RecordFileResult } from '../hooks/types.js';
 import { looksLikeMp3, startMp3Conversion } from './convert.js';
+import { readWavInfo } from './wav.js';
 import { RecordingError } from './errors.js';
 import type { RecordingLinks } from './links.js';
 import { realPathInside } from './paths.js';
@@ -201,6 +202,12 @@ export function createRecordingProcessor(options: RecordingProcessorOptions): Re
       return '';
     }
     if (!wait.closed) log.warn({ path: picked, waitedMs: Math.round(wait.waitedMs) }, 'recording still being written; linked without conversion');
+    // A finished WAV with a header and no samples (a call that was never bridged) is no recording.
+    if (wait.closed && extname(picked).toLowerCase() === '.wav' && (await wavHasNoAudio(picked))) {
+      stats.missing_total++;
+      log.info({ path: picked }, 'recording holds no audio (the call was never answered); no link');
+      return '';
+    }
     // 3. hook 7
     const defaults: RecordFileResult = { path: picked, convert_to_mp3: config.convert_to_mp3 };
     const hook = await hooks.run('process_record_file_path', { call_full: input.callFull, path: picked }, defaults, { logger: log, signal });
@@ -254,4 +261,13 @@ export function createRecordingProcessor(options: RecordingProcessorOptions): Re
       await Promise.all([...lameRuns]);
     },
   };
+}
+
+/** True for a well-formed WAV whose data chunk is empty; false when it has audio or cannot be read as a WAV. */
+async function wavHasNoAudio(path: string): Promise<boolean> {
+  try {
+    return (await readWavInfo(path)).dataBytes === 0;
+  } catch {
+    return false;
+  }
 }

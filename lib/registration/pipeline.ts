@@ -74,7 +74,8 @@ export async function runPipeline(deps: PipelineDeps, run: PipelineRun): Promise
 
   // 2–3. Contact, lead or incoming lead.
   if (!run.record.steps.entities_done) {
-    const outcome = await resolveEntities(deps, run, phone);
+    const resolve = (): ReturnType<typeof resolveEntities> => resolveEntities(deps, run, phone);
+    const outcome = deps.phoneLock ? await deps.phoneLock.run(phone, resolve) : await resolve();
     if (outcome === 'unknown_client') return { status: 'skipped', reason: 'unknown_client' };
     await run.save((s) => {
       s.entities_done = true;

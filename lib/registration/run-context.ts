@@ -8,6 +8,7 @@ import type { CallFull, KommoEntityRef } from '../call/types.js';
 import { KommoError } from '../kommo/errors.js';
 import type { PhoneRewriter } from '../phone.js';
 import type { ContactCache } from './contact-cache.js';
+import type { PhoneLock } from './phone-lock.js';
 import type { RecordingLinker, RegistrationHooks, RegistrationKommo, RegistrationSettings } from './deps.js';
 import type { CallRecord, CreateKind, StepResults } from './types.js';
 
@@ -18,6 +19,8 @@ export interface PipelineDeps {
   cache: ContactCache;
   rewriter: PhoneRewriter;
   now: () => number;
+  /** Serialises steps 2–3 per client number (the registrar shares one); absent → no serialisation. */
+  phoneLock?: PhoneLock;
   /** Optional: the recording link step runs only with a linker. */
   recordings?: RecordingLinker;
   /** Upper bound of the recording link step (ms); past it the call goes on with `""`. */

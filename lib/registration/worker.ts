@@ -19,6 +19,7 @@ import type { CallFull, CallStage } from '../call/types.js';
 import { createPhoneRewriter } from '../phone.js';
 import { rawClientNumber } from './call-facts.js';
 import { ContactCache } from './contact-cache.js';
+import { PhoneLock } from './phone-lock.js';
 import type { RecordingLinker, RegistrationHooks, RegistrationKommo, RegistrationSettings } from './deps.js';
 import { RegistrationPausedError, RegistrationStoppedError } from './errors.js';
 import { registrationVerdict, shouldRegister, type FilterVerdict } from './filter.js';
@@ -91,6 +92,7 @@ export function createRegistrar(opts: RegistrarOptions): Registrar {
   const maxAttempts = config.registration.max_attempts;
   const deps: PipelineDeps = {
     config, kommo, hooks, cache, rewriter, now,
+    phoneLock: new PhoneLock(config.phone.match_digits),
     ...(opts.recordings ? { recordings: opts.recordings } : {}),
     ...(opts.recordingTimeoutMs !== undefined ? { recordingTimeoutMs: opts.recordingTimeoutMs } : {}),
   };

@@ -16,6 +16,7 @@ export type SippScenario =
   | 'uac-cancel' // call, wait for 180, wait -d ms, CANCEL
   | 'uac-wait-bye' // call, stay until the far end hangs up
   | 'uas-answer' // 180, ring -d ms, 200, wait for BYE
+  | 'uas-answer-bye' // 180, ring -d ms, 200, talk 3 s, send BYE
   | 'uas-busy' // 486
   | 'uas-noanswer'; // 180 until CANCEL
 

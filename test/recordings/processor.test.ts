@@ -158,6 +158,18 @@ t.test('a conversion past its timeout is abandoned; the original is linked', { s
   t.same(readdirSync(s.dir), ['long.wav']);
 });
 
+t.test('a WAV with a header and no samples (never answered) → "" and no conversion', async (t) => {
+  const s = setup(t);
+  const wav = join(s.dir, 'silent.wav');
+  writeFileSync(wav, sineWav(0));
+  t.equal((await readWavInfo(wav)).dataBytes, 0, 'fixture holds no samples');
+  const link = await s.processor.process({ linkedid: '4.9', candidates: [wav], callFull: callFull() });
+  t.equal(link, '');
+  t.same(readdirSync(s.dir), ['silent.wav'], 'nothing converted');
+  t.match(s.processor.stats(), { missing_total: 1, linked_total: 0, converted_total: 0 });
+  t.same(s.hookCalls, [], 'the hook does not run for an empty recording');
+});
+
 t.test('a missing file → "" and a warning', async (t) => {
   const s = setup(t);
   const link = await s.processor.process({ linkedid: '4.1', candidates: [join(s.dir, 'nope.wav'), ''], callFull: callFull() });
