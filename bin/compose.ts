@@ -224,7 +224,8 @@ function buildRecordings(core: Core): { processor: RecordingProcessor; links: Re
   const links = createRecordingLinks({
     secret: config.http.secret,
     publicUrl: config.http.public_url,
-    roots: [config.recordings.dir],
+    // Links may point at the wav (recordings.dir) or at its mp3 (recordings.mp3_dir, when set).
+    roots: config.recordings.mp3_dir ? [config.recordings.dir, config.recordings.mp3_dir] : [config.recordings.dir],
     ttlDays: config.recordings.link_ttl_days,
   });
   const processor = createRecordingProcessor({
@@ -232,6 +233,7 @@ function buildRecordings(core: Core): { processor: RecordingProcessor; links: Re
     hooks: core.hooks,
     logger: logger.child({ component: 'recordings' }),
     links,
+    ...(config.recordings.mp3_dir ? { outputDir: config.recordings.mp3_dir } : {}),
   });
   const hookMs = config.customizations.timeouts['process_record_file_path'] ?? 10_000;
   const timeoutMs = config.recordings.wait_closed_ms + hookMs + config.recordings.conversion_timeout_ms + 5_000;

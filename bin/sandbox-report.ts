@@ -22,7 +22,7 @@ export function table(title: string, headers: string[], rows: string[][]): strin
   if (rows.length === 0) return `${title}: none\n`;
   const widths = headers.map((h, i) => Math.max(width(h), ...rows.map((r) => width(r[i] ?? ''))));
   const line = (cells: string[]) => cells.map((c, i) => pad(c, widths[i]!)).join('  ').trimEnd();
-  return [`${title} (${rows.length})`, line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line), ''].join('\n');
+  return [`${title} (${rows.length})`, line(headers), widths.map((w) => '-'.repeat(w)).join('  ').trimEnd(), ...rows.map(line), ''].join('\n');
 }
 
 function phonesOf(entity: { custom_fields_values: Array<{ field_code?: string | null; values: Array<{ value: unknown }> }> | null }): string {

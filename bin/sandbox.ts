@@ -15,6 +15,7 @@ import { startSimulator, type KommoSimulator } from '../lib/simulator/index.js';
 import { asteriskRootProblem, startAsterisk, type AsteriskInstance } from '../lib/sandbox/asterisk.js';
 import { freeTcpPort } from '../lib/sandbox/ports.js';
 import { startSipp, type SippScenario } from '../lib/sandbox/sipp.js';
+import { writeAudioUacScenario } from '../lib/sandbox/audio.js';
 import { buildCore, startAgi, startBridge, startHttp } from './compose.js';
 import { renderSandboxReport } from './sandbox-report.js';
 
@@ -106,13 +107,14 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
     const http = await startHttp(core, { bridge, agi, startedAt });
     if (http) stops.push(() => http.close());
 
+    const audio = writeAudioUacScenario({ dir: work, tone: { seconds: 2, hz: 440 } }).scenario;
     const placed: string[] = [];
     say('sandbox: placing calls …');
-    await inbound(ast, '200', KNOWN_CLIENT.digits, { '102': 'uas-answer', '103': 'uas-answer' });
+    await inbound(ast, '200', KNOWN_CLIENT.digits, { '102': 'uas-answer', '103': 'uas-answer' }, audio);
     placed.push(`1. ${KNOWN_CLIENT.phone} (a known client) calls the main number: routed to their manager's extension ${KNOWN_CLIENT.extension}, answered`);
-    await inbound(ast, '200', UNKNOWN_CLIENT, { '102': 'uas-answer', '103': 'uas-answer' });
+    await inbound(ast, '200', UNKNOWN_CLIENT, { '102': 'uas-answer', '103': 'uas-answer' }, audio);
     placed.push(`2. +${UNKNOWN_CLIENT} (unknown) calls the main number: not found, normal route (extension 103), answered`);
-    await inbound(ast, '201', MISSED_CLIENT, { '101': 'uas-noanswer' });
+    await inbound(ast, '201', MISSED_CLIENT, { '101': 'uas-noanswer' }, audio);
     placed.push(`3. +${MISSED_CLIENT} calls extension 101, nobody answers: a missed call`);
     const c2c = await clickToCall(ast, httpPort, 5001, CLICK_TO_CALL_NUMBER);
     placed.push(`4. click-to-call by Иван Петров (user 5001, extension 101) to ${CLICK_TO_CALL_NUMBER}: HTTP ${c2c}`);
@@ -142,7 +144,7 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
 }
 
 /** One inbound call from the trunk: UAS phones listen first, then the trunk dials `did`. */
-async function inbound(ast: AsteriskInstance, did: string, caller: string, legs: Record<string, SippScenario>): Promise<void> {
+async function inbound(ast: AsteriskInstance, did: string, caller: string, legs: Record<string, SippScenario>, audioScenario: string): Promise<void> {
   const uas = await Promise.all(
     Object.entries(legs).map(async ([ext, scenario]) => {
       const run = await startSipp({ scenario, localIp: ast.phones[ext]!, localPort: ast.phonePort, durationMs: 300, timeoutMs: 20_000 });
@@ -151,7 +153,8 @@ async function inbound(ast: AsteriskInstance, did: string, caller: string, legs:
     }),
   );
   const trunk = await startSipp({
-    scenario: 'uac',
+    // The caller talks: 2 s of a 440 Hz tone over RTP, so MixMonitor records real audio.
+    scenario: { file: audioScenario },
     localIp: ast.trunkIp,
     localPort: ast.trunkPort,
     remote: `${ast.sipHost}:${ast.sipPort}`,

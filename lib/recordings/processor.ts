@@ -63,7 +63,7 @@ export interface RecordingProcessorOptions {
   links: Pick<RecordingLinks, 'makeLink'>;
   /** Where mp3 files go; default next to the wav. Must be one of the links' roots. */
   outputDir?: string;
-  /** The lame binary; default node-lame's choice (LAME_BINARY, then `lame` on the PATH). */
+  /** The lame binary; default `recordings.lame_path`, else node-lame's choice (LAME_BINARY, then `lame` on the PATH). */
   lamePath?: string;
   /** Poll interval while waiting for MixMonitor to close the file (default 500 ms). */
   pollMs?: number;
@@ -121,6 +121,8 @@ export function createRecordingProcessor(options: RecordingProcessorOptions): Re
   const { config, hooks, links } = options;
   const semaphore = new Semaphore(Math.max(1, config.max_concurrent_conversions), options.maxWaitingConversions ?? 100);
   const roots = options.outputDir ? [config.dir, options.outputDir] : [config.dir];
+  // `recordings.lame_path` is the configured binary (the composition root does not pass `lamePath`).
+  const lamePath = options.lamePath ?? (config.lame_path || undefined);
   const stats: RecordingStats = { linked_total: 0, converted_total: 0, conversion_failed_total: 0, missing_total: 0 };
   const running = new Set<Promise<string>>();
   const controllers = new Set<AbortController>();
@@ -156,7 +158,7 @@ export function createRecordingProcessor(options: RecordingProcessorOptions): Re
           bitrate: config.mp3_bitrate,
           timeoutMs: config.conversion_timeout_ms,
           signal,
-          ...(options.lamePath ? { lamePath: options.lamePath } : {}),
+          ...(lamePath ? { lamePath } : {}),
         });
         lameRuns.add(run.settled);
         void run.settled.then(() => lameRuns.delete(run.settled));

@@ -41,6 +41,8 @@ export interface RigOptions {
   config?: Record<string, unknown>;
   /** Start the bridge in this process (default true). */
   inProcess?: boolean;
+  /** Last change of the config file once the simulator runs (e.g. its OAuth refresh token). */
+  deferConfig?: (file: Record<string, unknown>, sim: KommoSimulator) => void;
 }
 
 export interface Rig {
@@ -110,6 +112,7 @@ async function buildRig(ast: AsteriskInstance, sim: KommoSimulator, opts: RigOpt
     },
     opts.config ?? {},
   );
+  opts.deferConfig?.(file, sim);
   const configPath = path.join(dataDir, 'config.json');
   await writeFile(configPath, JSON.stringify(file, null, 2));
   const config = buildConfig(file, { env: {} });
@@ -164,6 +167,11 @@ export interface CallSpec {
   caller?: string;
   /** Runs while the call is up (transfers through AMI). */
   during?: (rig: Rig) => Promise<void>;
+  /** Several calls (SIPp -m) at `rate` calls/s, up to `limit` at once. */
+  calls?: number;
+  rate?: number;
+  limit?: number;
+  timeoutMs?: number;
 }
 
 export interface PlacedCall {
@@ -181,7 +189,8 @@ export async function placeCall(rig: Rig, spec: CallSpec): Promise<PlacedCall> {
   const phones: Promise<SippResult>[] = [];
   for (const u of spec.uas) {
     const a = peerAddr(ast, u.at);
-    const run = await sipp({ scenario: u.scenario, localIp: a.ip, localPort: a.port, durationMs: u.durationMs ?? 1000, timeoutMs: 60_000 });
+    const many = spec.calls && spec.calls > 1 ? { calls: spec.calls, extraArgs: ['-l', String((spec.limit ?? 10) * 2)] } : {};
+    const run = await sipp({ scenario: u.scenario, localIp: a.ip, localPort: a.port, durationMs: u.durationMs ?? 1000, timeoutMs: spec.timeoutMs ?? 60_000, ...many });
     phones.push(run.done);
   }
   const a = peerAddr(ast, spec.from);
@@ -194,7 +203,10 @@ export async function placeCall(rig: Rig, spec: CallSpec): Promise<PlacedCall> {
     service: spec.service,
     durationMs: spec.durationMs ?? 2000,
     keys,
-    timeoutMs: 60_000,
+    timeoutMs: spec.timeoutMs ?? 60_000,
+    ...(spec.calls && spec.calls > 1
+      ? { calls: spec.calls, extraArgs: ['-l', String(spec.limit ?? 10), '-r', String(spec.rate ?? 1)] }
+      : {}),
   });
   if (spec.during) await spec.during(rig);
   const [caller, ...rest] = await Promise.all([uac.done, ...phones]);
