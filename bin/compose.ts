@@ -3,6 +3,7 @@
  * client, the hook runner, sockets and servers from the frozen config.
  * Everything else receives what it needs as arguments.
  */
+import { originMatchers } from '../lib/http/cors.js';
 import { mapAsteriskPath } from '../lib/recordings/path-map.js';
 import type { Logger } from 'pino';
 import { loadConfig, formatConfigError, type FrozenConfig } from '../lib/config/index.js';
@@ -312,7 +313,7 @@ export async function startHttp(core: Core, parts: { bridge: BridgeRuntime; agi?
   const { config, logger } = core;
   if (!config.http.enabled) return undefined;
   const originate = createClickToCall({
-    config: { pbx: config.pbx },
+    config,
     ami: parts.bridge.ami,
     hooks: core.hooks,
     normalizePhone: core.normalizePhone,
@@ -333,6 +334,8 @@ export async function startHttp(core: Core, parts: { bridge: BridgeRuntime; agi?
   const server = createHttpServer({
     config: config.http,
     logger: logger.child({ component: 'http' }),
+    requestTimeoutMs: config.http.request_timeout_ms,
+    corsOrigins: originMatchers(config.http.cors_origins),
     clickToCall,
     status: () => statusSnapshot(parts.startedAt, { core, bridge: parts.bridge, ...(parts.agi ? { agi: parts.agi } : {}) }),
     ...(parts.bridge.links ? { links: parts.bridge.links } : {}),
