@@ -11,8 +11,8 @@ const command: Command = {
   handler: async (argv) => {
     const path = configPath(argv);
     const config = loadConfigOrExit(path);
-    // Checks print their own lines; the log only gets warnings and worse.
-    const logger = createLogger({ level: 'warn', destination: process.stderr });
+    // Checks print their own one-line verdicts; the components' logs would only repeat them.
+    const logger = createLogger({ level: 'fatal', destination: process.stderr });
     const core = buildCore(config, logger);
     const results = await runChecks({
       config,

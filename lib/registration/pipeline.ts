@@ -157,16 +157,18 @@ async function resolveRecordLink(deps: PipelineDeps, run: PipelineRun): Promise<
   const limit = deps.recordingTimeoutMs ?? DEFAULT_RECORDING_TIMEOUT_MS;
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
+  let timedOut = false;
   const timeout = new Promise<string>((resolve) => {
     timer = setTimeout(() => {
+      timedOut = true;
+      resolve('');
       run.logger.warn({ timeout_ms: limit }, 'recording link took too long; the call is registered without it');
       controller.abort(new Error('recording link timed out'));
-      resolve('');
     }, limit);
   });
   try {
     const link = await Promise.race([linker.link(call, candidates, { signal: controller.signal, logger: run.logger }), timeout]);
-    return typeof link === 'string' ? link : '';
+    return !timedOut && typeof link === 'string' ? link : '';
   } catch (err) {
     run.logger.warn({ err }, 'recording link failed; the call is registered without it');
     return '';

@@ -122,8 +122,43 @@ function scenarioArgs(s: SippOptions['scenario']): string[] {
   return ['-sf', path.join(SCENARIO_DIR, `${s}.xml`)];
 }
 
-/** Start SIPp; see SippRun. Never throws synchronously for a failed call: read `done`. */
+/**
+ * Start SIPp; see SippRun. Never throws synchronously for a failed call: read `done`.
+ * A SIP port still held by another SIPp (EADDRINUSE: parallel test files share the phone
+ * addresses, and a media port picked elsewhere can land on ours) is retried a few times.
+ */
 export async function startSipp(opts: SippOptions): Promise<SippRun> {
+  let current = await startSippOnce(opts);
+  let killed = false;
+  const ready = (async () => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await current.ready;
+        return;
+      } catch (err) {
+        const inUse = /errno = 98|Address already in use/.test(err instanceof Error ? err.message : String(err));
+        if (killed || !inUse || attempt >= 6) throw err;
+        await new Promise((r) => setTimeout(r, 200 * attempt));
+        current = await startSippOnce(opts);
+      }
+    }
+  })();
+  ready.catch(() => undefined);
+  const done = ready.then(
+    () => current.done,
+    () => current.done,
+  );
+  return {
+    ready,
+    done,
+    kill: () => {
+      killed = true;
+      current.kill();
+    },
+  };
+}
+
+async function startSippOnce(opts: SippOptions): Promise<SippRun> {
   const work = mkdtempSync(path.join(os.tmpdir(), 'ka-sipp-'));
   const messageFile = path.join(work, 'messages.log');
   const timeoutMs = opts.timeoutMs ?? 30000;

@@ -39,7 +39,7 @@ if (problem) {
       ami.on('event', (m: AmiMessage) => {
         if (m.Event === 'CEL' && field(m, 'EventName') === 'LINKEDID_END') ended.set(field(m, 'LinkedID') ?? '', Date.now());
       });
-      rig.sim.faults.slow(300); // a backlog of registrations in flight at the kill
+      rig.sim.faults.slow(2500); // a backlog of registrations in flight at the kill
       child = spawnBridge(rig.configPath);
       await Promise.race([child.ready, sleep(20_000).then(() => Promise.reject(new Error(`bridge not ready:\n${child!.output().slice(-3000)}`)))]);
       const calls = placeCall(rig, {

@@ -1,0 +1,168 @@
+/**
+ * Registration benchmark (a script that prints figures, not a test).
+ *
+ *   npm run build && node dist/bench/registration.js [--n 60] [--burst 300]
+ *
+ * (a) AMI event stream → parser → tracker: that is bench/tracker.ts (`node --expose-gc
+ *     dist/bench/tracker.js`), which replays the recorded fixtures (test/fixtures/ami)
+ *     through the wire parser and the reducer; not repeated here.
+ * (b) Finished calls → Kommo: the `call_ended` call_full of every recorded fixture
+ *     (replayed through the real tracker), given distinct client numbers that are known
+ *     contacts in the Kommo simulator, are submitted to the real registrar (journal on
+ *     disk, fsync) with the real Kommo client, against the simulator limited like Kommo
+ *     to 7 requests/s:
+ *       - cold: empty contact cache; - warm: the same numbers again (new calls);
+ *       - burst: `--burst` calls with new numbers submitted at once: the client's own
+ *         limiter must keep the simulator from answering a single 429.
+ *     Printed: Kommo requests per call, calls/s, 429s, requests by route.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import { normalizeEvent, type AmiEvent } from '../lib/ami/events.js';
+import type { CallFull } from '../lib/call/types.js';
+import { buildConfig } from '../lib/config/index.js';
+import { createHookRunner } from '../lib/hooks/loader.js';
+import { createKommoClient } from '../lib/kommo/index.js';
+import { createRegistrar, openCallStore } from '../lib/registration/index.js';
+import { SEED_IDS, startSimulator, type KommoSimulator } from '../lib/simulator/index.js';
+import { createTrackerContext, withNow } from '../lib/tracker/classify.js';
+import { initialState, reduce } from '../lib/tracker/reducer.js';
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  const v = i >= 0 ? Number(process.argv[i + 1]) : NaN;
+  return Number.isFinite(v) && v > 0 ? v : fallback;
+}
+
+function fixturesDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const candidate = join(dir, 'test', 'fixtures', 'ami');
+    if (existsSync(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  throw new Error('test/fixtures/ami not found');
+}
+
+const U = SEED_IDS.users;
+const PBX = { extensions: { '101': U.ivan, '102': U.maria, '103': U.olga }, trunks: ['trunk'], extension_pattern: '^[0-9]{2,5}$', default_user_id: U.ivan };
+
+/** The finished calls of the recorded fixtures (external ones: incoming and outgoing). */
+function fixtureCalls(): CallFull[] {
+  const dir = fixturesDir();
+  const ctx = createTrackerContext(PBX);
+  const out: CallFull[] = [];
+  for (const f of readdirSync(dir).filter((x) => x.endsWith('.jsonl')).sort()) {
+    let state = initialState();
+    let now = 1_700_000_000_000;
+    for (const line of readFileSync(join(dir, f), 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      const e = normalizeEvent(JSON.parse(line) as Record<string, unknown>) as AmiEvent | undefined;
+      if (!e) continue;
+      const r = reduce(state, e, withNow(ctx, (now += 1)));
+      state = r.state;
+      for (const x of r.effects) {
+        if (x.type === 'stage' && x.stage === 'call_ended' && (x.call.channel.type === 'incoming' || x.call.channel.type === 'outgoing')) out.push(x.call);
+      }
+    }
+  }
+  return out;
+}
+
+/** A copy of a fixture call with its own linkedid and client number. */
+function variant(template: CallFull, linkedid: string, phone: string): CallFull {
+  const call = structuredClone(template);
+  call.channel.id = linkedid;
+  call.channel.extra = { ...call.channel.extra, linkedid };
+  if (call.channel.type === 'incoming') call.channel.from.number = phone;
+  else call.channel.to.number = phone;
+  return call;
+}
+
+const phoneOf = (i: number): string => `7999${String(1_000_000 + i).padStart(7, '0')}`;
+
+interface RunResult {
+  calls: number;
+  requests: number;
+  seconds: number;
+  rateLimited: number;
+  byRoute: Record<string, number>;
+}
+
+async function main(): Promise<void> {
+  const n = arg('n', 60);
+  const burst = arg('burst', 300);
+  const templates = fixtureCalls();
+  const totalNumbers = n + burst;
+  const contacts = Array.from({ length: totalNumbers }, (_, i) => ({ name: `Bench ${i}`, responsible_user_id: U.maria, phones: [`+${phoneOf(i)}`] }));
+  const sim: KommoSimulator = await startSimulator({ rateLimitPerSecond: 7, seed: { contacts } });
+  const dataDir = await mkdtemp(join(tmpdir(), 'ka-bench-reg-'));
+  const logger = pino({ level: 'silent' });
+  const config = buildConfig(
+    {
+      data_dir: dataDir,
+      kommo: { base_url: sim.url, long_lived_token: sim.longLivedToken, rate_limit_per_second: 7 },
+      pbx: PBX,
+      ami: { secret: 'unused' },
+      registration: { create_contact: true, create_lead: false, tasks: { enabled: true, deadline_minutes: 60, task_type_id: 1 } },
+      http: { enabled: false },
+      recordings: { enabled: false },
+      customizations: { dir: join(dataDir, 'no-customizations') },
+    },
+    { env: {} },
+  );
+  const kommo = createKommoClient(config.kommo, { logger, dataDir, matchDigits: config.phone.match_digits });
+  const hooks = createHookRunner({ dir: config.customizations.dir, timeoutMs: 2000, logger });
+  const store = await openCallStore({ dataDir, logger });
+  const registrar = createRegistrar({ config, kommo, hooks, store, logger });
+  await registrar.start();
+
+  let seq = 0;
+  async function run(numbers: number[]): Promise<RunResult> {
+    const before = { total: sim.counters.total, rl: sim.counters.rateLimited, routes: { ...sim.counters.byRoute } };
+    const t0 = performance.now();
+    await Promise.all(numbers.map((i) => registrar.submit(variant(templates[seq % templates.length]!, `bench.${++seq}`, phoneOf(i)))));
+    await registrar.idle();
+    const seconds = (performance.now() - t0) / 1000;
+    const byRoute: Record<string, number> = {};
+    for (const [k, v] of Object.entries(sim.counters.byRoute)) {
+      const d = v - (before.routes[k] ?? 0);
+      if (d > 0) byRoute[k] = d;
+    }
+    return { calls: numbers.length, requests: sim.counters.total - before.total, seconds, rateLimited: sim.counters.rateLimited - before.rl, byRoute };
+  }
+
+  const print = (label: string, r: RunResult): void => {
+    console.log(
+      `${label.padEnd(28)} calls ${String(r.calls).padStart(4)}  requests ${String(r.requests).padStart(5)}  ` +
+        `req/call ${(r.requests / r.calls).toFixed(2).padStart(5)}  calls/s ${(r.calls / r.seconds).toFixed(2).padStart(6)}  ` +
+        `time ${r.seconds.toFixed(1).padStart(6)} s  429s ${r.rateLimited}`,
+    );
+    console.log(`${''.padEnd(28)} ${Object.entries(r.byRoute).map(([k, v]) => `${k}: ${v}`).join(', ')}`);
+  };
+
+  const missed = templates.filter((c) => c.result !== 200 || c.is_ivr).length;
+  console.log(`registration benchmark: ${templates.length} fixture calls as templates (${missed} missed → a task each), simulator at 7 req/s, registrar concurrency 4`);
+  console.log('(a) parser + tracker over the recorded AMI stream: see `node --expose-gc dist/bench/tracker.js`');
+  const ids = Array.from({ length: n }, (_, i) => i);
+  print('(b) cold cache', await run(ids));
+  print('(b) warm cache (same numbers)', await run(ids));
+  const burstRun = await run(Array.from({ length: burst }, (_, i) => n + i));
+  print(`(b) burst of ${burst}, cold`, burstRun);
+  const s = registrar.stats();
+  console.log(`journal: done ${s.done}, failed ${s.failed}, pending ${s.pending}; simulator 429s in total: ${sim.counters.rateLimited} (target 0)`);
+  await registrar.close();
+  await hooks.close();
+  await kommo.close();
+  await sim.close();
+  await rm(dataDir, { recursive: true, force: true });
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
