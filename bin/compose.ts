@@ -296,7 +296,7 @@ export function statusSnapshot(startedAt: Date, parts: { bridge?: BridgeRuntime;
       reachable: (reg?.kommo_failures ?? 0) === 0,
       rate_used: rate.limit > 0 ? Math.min(1, rate.sentLastSecond / rate.limit) : 0,
       requests_total: rate.total,
-      rate_limited_total: 0,
+      rate_limited_total: rate.rateLimited,
     },
     registration: { pending: reg?.pending ?? 0, failed: reg?.failed ?? 0, registered_total: reg?.done ?? 0, failed_total: reg?.failed ?? 0 },
     agi: { answers: { ...(parts.agi?.autodistribution.stats().answers ?? {}) } },

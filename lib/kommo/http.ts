@@ -65,6 +65,8 @@ export interface HttpClientOptions {
 export interface HttpClient {
   send(req: HttpRequest): Promise<HttpResponse>;
   setAuth(auth: AuthProvider): void;
+  /** Answers received, by kind: every HTTP answer, 429s, 5xx; and requests that got no answer. */
+  counters(): { answered: number; rateLimited: number; serverErrors: number; unanswered: number };
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -91,6 +93,7 @@ export function buildUrl(baseUrl: string, path: string, query?: HttpRequest['que
 }
 
 export function createHttpClient(opts: HttpClientOptions): HttpClient {
+  const counts = { answered: 0, rateLimited: 0, serverErrors: 0, unanswered: 0 };
   const log = opts.logger;
   let auth: AuthProvider | undefined;
   const ua = opts.userAgent ?? 'kommo-asterisk';
@@ -191,7 +194,14 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
         const retryAfterMs = parseRetryAfter(result.headers['retry-after'], retryField, opts.now());
         outcome = { kind: 'status', status, retryAfterMs };
       }
-      if (outcome.kind === 'status') answered++;
+      if (outcome.kind === 'status') {
+        answered++;
+        counts.answered++;
+        if (outcome.status === 429) counts.rateLimited++;
+        else if (outcome.status >= 500) counts.serverErrors++;
+      } else {
+        counts.unanswered++;
+      }
 
       const decision = decideRetry(attempt, outcome, policy, {
         idempotent: req.idempotent,
@@ -224,6 +234,7 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
     setAuth(a) {
       auth = a;
     },
+    counters: () => ({ ...counts }),
   };
 }
 

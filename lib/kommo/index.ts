@@ -87,7 +87,8 @@ export interface KommoClient {
   addNote(entityType: EntityType, entityId: number, note: NoteCreate, opts?: RequestOptions): Promise<{ id: number }>;
   /** Notes of one lead/contact/company (`filter.note_type`, e.g. call_in/call_out); `[]` when none. */
   listNotes(entityType: EntityType | string, entityId: number, filter?: NoteFilter, opts?: RequestOptions): Promise<Note[]>;
-  rateStats(): { sentLastSecond: number; limit: number; total: number; throttledWaits: number };
+  /** Limiter state, and what Kommo answered so far: `rateLimited` 429s, `serverErrors` 5xx, `unanswered` requests with no answer. */
+  rateStats(): { sentLastSecond: number; limit: number; total: number; throttledWaits: number; rateLimited: number; serverErrors: number; unanswered: number };
   /** Refuse new calls, cancel waits (limiter, backoff), let exchanges in flight finish. Idempotent. */
   close(): Promise<void>;
   /** As close(), and abort exchanges in flight. Idempotent. */
@@ -190,7 +191,8 @@ export function createKommoClient(config: DeepReadonly<KommoConfig>, deps: Kommo
     listNotes: (type, id, filter, opts) => run(() => listNotes(ctx, type, id, filter, opts)),
     rateStats: () => {
       const s = limiter.stats();
-      return { sentLastSecond: s.sentLastSecond, limit: s.limit, total: s.total, throttledWaits: s.throttledWaits };
+      const c = http.counters();
+      return { sentLastSecond: s.sentLastSecond, limit: s.limit, total: s.total, throttledWaits: s.throttledWaits, rateLimited: c.rateLimited, serverErrors: c.serverErrors, unanswered: c.unanswered };
     },
     close: () => shutdown(false),
     destroy: () => shutdown(true),

@@ -12,6 +12,7 @@ for (const body of ['json', 'text'] as const) {
     const created = await Promise.all(Array.from({ length: 10 }, (_, i) => client.createContact({ name: `RL ${i}` }, { requestId: `rl-${i}` })));
     t.equal(new Set(created.map((c) => c.id)).size, 10);
     t.ok(sim.counters.rateLimited > 0, `the simulator rate-limited ${sim.counters.rateLimited} request(s)`);
+    t.equal(client.rateStats().rateLimited, sim.counters.rateLimited, 'the client counted every 429 it received');
     t.equal(sim.counters.blocked, 0, 'never blocked');
     const names = [...sim.state.contacts.values()].map((c) => c.name).sort();
     t.same(names, Array.from({ length: 10 }, (_, i) => `RL ${i}`).sort(), 'each contact exactly once');
