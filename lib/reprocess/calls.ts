@@ -14,7 +14,7 @@
  *  - the recording: not in the CDR (the call is registered without a link).
  */
 import type { CallFull } from '../call/types.js';
-import { createTrackerContext, parseChannel, projectCall, type ClassificationConfig, type TrackerContext } from '../tracker/index.js';
+import { createTrackerContext, newChannel, projectCall, type ClassificationConfig, type TrackerContext } from '../tracker/index.js';
 import type { CallRec, ChanRec } from '../tracker/index.js';
 import { clidName, type CdrRow } from './csv.js';
 
@@ -61,38 +61,7 @@ export function groupByLinkedid(rows: readonly CdrRow[]): CdrCall[] {
 }
 
 function blankChan(ctx: TrackerContext, id: string, name: string, seq: number): ChanRec {
-  const p = parseChannel(name, ctx.classifier);
-  return {
-    id,
-    name,
-    kind: p.kind,
-    endpoint: p.endpoint,
-    ext: p.ext,
-    half: p.half,
-    seq,
-    callerNum: '',
-    callerName: '',
-    exten: '',
-    context: '',
-    state: 0,
-    dialer: '',
-    dialString: '',
-    dialExten: '',
-    localPeer: '',
-    start: 0,
-    up: 0,
-    end: 0,
-    alive: false,
-    requested: 0,
-    accepted: 0,
-    ended: true,
-    convSeq: 0,
-    dialStatus: '',
-    cause: 0,
-    causeTxt: '',
-    bridge: '',
-    transfer: '',
-  };
+  return newChannel(ctx, id, name, seq, { alive: false, ended: true });
 }
 
 const minNonZero = (a: number, b: number): number => (a === 0 ? b : b === 0 ? a : Math.min(a, b));

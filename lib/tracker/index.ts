@@ -12,6 +12,7 @@ export {
   type EndpointKind,
 } from './classify.js';
 export { projectCall } from './project.js';
+export { newChannel } from './channel.js';
 export { RESULT, dialStatusResult, causeResult } from './results.js';
 export {
   callDirection,

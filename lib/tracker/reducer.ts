@@ -15,7 +15,8 @@
  */
 import { eventTimeMs, field, type AmiEvent, type AmiMessage } from '../ami/events.js';
 import type { CallStage } from '../call/types.js';
-import { known, parseChannel, withNow, type TrackerContext } from './classify.js';
+import { known, withNow, type TrackerContext } from './classify.js';
+import { newChannel } from './channel.js';
 import { PMap } from './pmap.js';
 import { projectCall } from './project.js';
 import type { CallRec, ChanRec, ReduceResult, TrackerEffect, TrackerState, TransferRec } from './types.js';
@@ -150,39 +151,16 @@ class Tx {
       key = linkedid;
       call = newCall(linkedid);
     } else call = this.call(key);
-    const parsed = parseChannel(name, this.ctx.classifier);
     const state = Number(field(e, `${p}channelstate`)) || 0;
-    const ch: ChanRec = {
-      id,
-      name,
-      kind: parsed.kind,
-      endpoint: parsed.endpoint,
-      ext: parsed.ext,
-      half: parsed.half,
-      seq: call.nextSeq,
+    const ch = newChannel(this.ctx, id, name, call.nextSeq, {
       callerNum: known(field(e, `${p}calleridnum`)),
       callerName: known(field(e, `${p}calleridname`)),
       exten: field(e, `${p}exten`),
       context: field(e, `${p}context`),
       state,
-      dialer: '',
-      dialString: '',
-      dialExten: '',
-      localPeer: '',
       start: this.ts,
       up: state === 6 ? this.ts : 0,
-      end: 0,
-      alive: true,
-      requested: 0,
-      accepted: 0,
-      ended: false,
-      convSeq: 0,
-      dialStatus: '',
-      cause: 0,
-      causeTxt: '',
-      bridge: '',
-      transfer: '',
-    };
+    });
     const channels = new Map(call.channels);
     channels.set(id, ch);
     this.calls = this.calls.set(key, { ...call, channels, live: call.live + 1, nextSeq: call.nextSeq + 1 });
