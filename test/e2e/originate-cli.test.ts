@@ -6,25 +6,13 @@
  * outbound, with the employee who clicked as the responsible user.
  */
 import t from 'tap';
-import { spawn } from 'node:child_process';
+import { runProcess, type ProcessResult } from '../helpers/run.js';
 import { asteriskRootProblem } from '../helpers/asterisk.js';
 import { startSipp } from '../helpers/sipp.js';
 import { CLI, callsFor, cliProblem, startRig, U, waitRegistered } from '../bridge/e2e-rig.js';
 
-function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString('utf8')));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString('utf8')));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function runCli(args: string[], env: Record<string, string>): Promise<ProcessResult> {
+  return runProcess(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, timeoutMs: 60_000 });
 }
 
 const problem = asteriskRootProblem() ?? cliProblem();

@@ -4,7 +4,6 @@
 // (lib/sandbox/audio.ts) for the talk time; the real bridge (in this process)
 // registers the call in the Kommo simulator with the link made by lib/recordings,
 // served by the product's HTTP server (bin/compose.ts startHttp).
-import { spawn } from 'node:child_process';
 import type { FileHandle } from 'node:fs/promises';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -17,6 +16,7 @@ import { createHttpServer, type HttpServer } from '../../lib/http/index.js';
 import { defaultOpenFile } from '../../lib/http/recordings-route.js';
 import { readWavInfo } from '../../lib/recordings/wav.js';
 import { writeAudioUacScenario } from '../../lib/sandbox/audio.js';
+import { runProcess } from '../helpers/run.js';
 import { freeTcpPort } from '../../lib/sandbox/ports.js';
 import { callsFor, startRig, waitFor, waitNoChannels, waitRegistered, type Rig } from '../bridge/e2e-rig.js';
 import { asteriskRootProblem } from '../helpers/asterisk.js';
@@ -107,23 +107,6 @@ function walkFrames(b: Buffer): { first: Frame; start: number; frames: number; s
   return { first, start, frames, seconds, end: o };
 }
 
-function run(cmd: string, args: string[], timeoutMs = 20_000): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (out += c.toString('utf8')));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
-  });
-}
 
 /** RMS and zero-crossing frequency of 16-bit mono PCM samples. */
 function analyse(pcm: Buffer, sampleRate: number): { rms: number; hz: number } {
@@ -285,8 +268,8 @@ if (problem) {
     const mp3File = path.join(work, 'got.mp3');
     const wavFile = path.join(work, 'got.wav');
     await writeFile(mp3File, mp3);
-    const dec = await run(LAME, ['--quiet', '--decode', mp3File, wavFile]);
-    t.equal(dec.code, 0, `lame --decode ${dec.out}`);
+    const dec = await runProcess(LAME, ['--quiet', '--decode', mp3File, wavFile], { timeoutMs: 20_000 });
+    t.equal(dec.code, 0, `lame --decode ${dec.stdout}${dec.stderr}`);
     const info = await readWavInfo(wavFile);
     t.comment(`decoded: ${info.durationSec.toFixed(2)} s, ${info.sampleRate} Hz, ${info.channels} ch`);
     t.ok(Math.abs(info.durationSec - TALK_MS / 1000) < 1.5, `the mp3 lasts about the talk time (${info.durationSec.toFixed(2)} s vs ${TALK_MS / 1000} s)`);
