@@ -41,7 +41,8 @@ const cut20 = (s: string): string => Array.from(s).slice(0, 20).join('');
 
 const problem = asteriskRootProblem();
 if (problem) {
-  t.plan(0, problem);
+  // npm test builds the root first (pretest): a missing root is a failure, never a skip.
+  t.fail(`real Asterisk unavailable: ${problem}`);
 } else {
   t.test('autodistribution end to end', { timeout: 240_000 }, main);
 }

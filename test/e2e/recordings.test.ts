@@ -125,7 +125,8 @@ function analyse(pcm: Buffer, sampleRate: number): { rms: number; hz: number } {
 
 const problem = asteriskRootProblem();
 if (problem) {
-  t.plan(0, `skipped: real Asterisk unavailable: ${problem}`);
+  // npm test builds the root first (pretest): a missing root is a failure, never a skip.
+  t.fail(`real Asterisk unavailable: ${problem}`);
 } else {
   let rig: Rig;
   let server: HttpServer | undefined;

@@ -17,7 +17,8 @@ import { sipp, startSipp } from '../helpers/sipp.js';
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const problem = asteriskRootProblem();
 if (problem) {
-  t.plan(0, `skipped: real Asterisk unavailable: ${problem}`);
+  // npm test builds the root first (pretest): a missing root is a failure, never a skip.
+  t.fail(`real Asterisk unavailable: ${problem}`);
 } else {
   t.test('a call made while the connector was down is recovered from the CDR file', async (t) => {
     const logger = pino({ level: 'silent' });
