@@ -38,6 +38,7 @@ export function newChannel(ctx: TrackerContext, id: string, name: string, seq: n
     causeTxt: '',
     bridge: '',
     transfer: '',
+    vars: {},
     ...fields,
   };
 }

@@ -1,4 +1,5 @@
-export { reduce, resync, initialState, trackedCalls, olderLinkedid } from './reducer.js';
+export { reduce, resync, initialState, trackedCalls } from './reducer.js';
+export { olderLinkedid, linkedidKey, type LinkedidKey } from './linkedid.js';
 export {
   createTrackerContext,
   createClassifier,
@@ -11,7 +12,7 @@ export {
   type ClassificationConfig,
   type EndpointKind,
 } from './classify.js';
-export { projectCall } from './project.js';
+export { projectCall, clickToCallOf, KOMMO_VARS, type ClickToCall } from './project.js';
 export { newChannel } from './channel.js';
 export { RESULT, dialStatusResult, causeResult } from './results.js';
 export {

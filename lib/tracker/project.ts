@@ -8,6 +8,7 @@ import {
   type ChannelState,
   type ChannelType,
   type Conversation,
+  type KommoUserRef,
   type NumberObject,
 } from '../call/types.js';
 import type { TrackerContext } from './classify.js';
@@ -59,6 +60,55 @@ function localPeer(call: CallRec, ch: ChanRec): ChanRec | undefined {
   return undefined;
 }
 
+/**
+ * Channel variables set by the click-to-call Originate (lib/originate/service.ts);
+ * the reducer keeps these (ChanRec.vars), others are not stored.
+ */
+export const KOMMO_VARS: ReadonlySet<string> = new Set([
+  'KOMMO_CLICK_TO_CALL',
+  'KOMMO_CLIENT_NUMBER',
+  'KOMMO_CALLER_EXTENSION',
+  'KOMMO_USER_ID',
+]);
+
+/** What a click-to-call Originate told about the call (the variables on its first channel). */
+export interface ClickToCall {
+  /** `KOMMO_CLICK_TO_CALL` set: the call is outgoing whatever its legs look like. */
+  readonly clickToCall: boolean;
+  /** `KOMMO_CLIENT_NUMBER`, or ''. */
+  readonly clientNumber: string;
+  /** `KOMMO_CALLER_EXTENSION`, else the extension of the originated channel, or ''. */
+  readonly callerExt: string;
+  /** `KOMMO_USER_ID`: the Kommo user who clicked, or null. */
+  readonly userId: number | null;
+  /** The originated channel (the primary) and its Local peer: the employee's own legs. */
+  readonly ownIds: ReadonlySet<string>;
+}
+
+/**
+ * The click-to-call variables of a call: those on its primary channel (the
+ * Originate's `ChannelId`), or on that channel's Local peer. Variables on other
+ * channels — e.g. a click-to-call merged into an older call by a transfer —
+ * do not make the surviving call a click-to-call. Undefined when none is set.
+ */
+export function clickToCallOf(call: CallRec, primary: ChanRec | undefined = primaryOf(call)): ClickToCall | undefined {
+  if (!primary) return undefined;
+  const peer = primary.kind === 'local' ? localPeer(call, primary) : undefined;
+  const vars = { ...peer?.vars, ...primary.vars };
+  if (!Object.keys(vars).some((k) => KOMMO_VARS.has(k))) return undefined;
+  const flag = (vars['KOMMO_CLICK_TO_CALL'] ?? '').trim();
+  const user = (vars['KOMMO_USER_ID'] ?? '').trim();
+  const ids = new Set([primary.id]);
+  if (peer) ids.add(peer.id);
+  return {
+    clickToCall: flag !== '' && !/^(0|no|false)$/i.test(flag),
+    clientNumber: (vars['KOMMO_CLIENT_NUMBER'] ?? '').trim(),
+    callerExt: (vars['KOMMO_CALLER_EXTENSION'] ?? '').trim() || primary.ext || peer?.ext || '',
+    userId: /^[0-9]{1,15}$/.test(user) && Number(user) > 0 ? Number(user) : null,
+    ownIds: ids,
+  };
+}
+
 function legType(from: ChanRec | undefined, to: ChanRec): ChannelType {
   if (!from) return 'unknown';
   const fi = isInternal(from);
@@ -80,9 +130,11 @@ export function dialledNumber(ch: ChanRec): string {
   return ch.callerNum && NUMBERISH.test(ch.callerNum) ? ch.callerNum : ch.dialExten || user;
 }
 
-export function callType(call: CallRec, convs: ChanRec[] = conversationsOf(call)): ChannelType {
+export function callType(call: CallRec, convs: ChanRec[] = conversationsOf(call), c2c = clickToCallOf(call)): ChannelType {
   const primary = primaryOf(call);
   if (!primary) return 'unknown';
+  // a click-to-call is outgoing from its first event, before (or without) a classified trunk leg
+  if (c2c?.clickToCall) return 'outgoing';
   if (isExternal(primary)) return 'incoming';
   if (!isInternal(primary)) return 'unknown';
   if (convs.some(isExternal)) return 'outgoing';
@@ -91,10 +143,21 @@ export function callType(call: CallRec, convs: ChanRec[] = conversationsOf(call)
   return 'local';
 }
 
-/** Conversations that decide the call's result: the client's legs for outgoing calls, employees' otherwise. */
-function relevant(type: ChannelType, convs: ChanRec[]): ChanRec[] {
+/**
+ * Conversations that decide the call's result: the client's legs for outgoing calls,
+ * employees' otherwise. For a click-to-call without an external leg, the legs other
+ * than the employee's own (the employee answering is not the client answering).
+ */
+function relevant(type: ChannelType, convs: ChanRec[], c2c?: ClickToCall): ChanRec[] {
   const pick = type === 'outgoing' ? convs.filter(isExternal) : convs.filter(isInternal);
-  return pick.length ? pick : convs;
+  if (pick.length) return pick;
+  if (type === 'outgoing' && c2c?.clickToCall) return convs.filter((c) => !isOwnLeg(c2c, c));
+  return convs;
+}
+
+/** The clicking employee's own phone leg of a click-to-call. */
+function isOwnLeg(c2c: ClickToCall, ch: ChanRec): boolean {
+  return c2c.ownIds.has(ch.id) || (c2c.callerExt !== '' && ch.ext === c2c.callerExt);
 }
 
 export function conversationResult(ch: ChanRec): number {
@@ -107,8 +170,8 @@ export function conversationResult(ch: ChanRec): number {
   );
 }
 
-export function callResult(call: CallRec, type: ChannelType, convs: ChanRec[]): number {
-  const rel = relevant(type, convs);
+export function callResult(call: CallRec, type: ChannelType, convs: ChanRec[], c2c = clickToCallOf(call)): number {
+  const rel = relevant(type, convs, c2c);
   if (rel.some((c) => c.accepted)) return RESULT.ANSWERED;
   if (rel.length) {
     let last = rel[0] as ChanRec;
@@ -134,12 +197,30 @@ function endpointName(ch: ChanRec | undefined): string {
   return ch ? ch.endpoint : '';
 }
 
+/**
+ * The Kommo user of a conversation: the one mapped to its employee's extension —
+ * except on the legs of the employee who clicked a click-to-call (`KOMMO_USER_ID`):
+ * that Kommo user, whatever the extension map says. Other employees' legs (a
+ * transfer) keep their mapped users.
+ */
+function conversationUser(ctx: TrackerContext, c2c: ClickToCall | undefined, ch: ChanRec, userExt: string): KommoUserRef | null {
+  if (c2c && c2c.userId !== null) {
+    const own = c2c.ownIds.has(ch.id) || (c2c.callerExt !== '' && userExt === c2c.callerExt);
+    if (own) {
+      const extension = userExt || c2c.callerExt;
+      return extension ? { id: c2c.userId, extension } : { id: c2c.userId };
+    }
+  }
+  return userExt ? ctx.classifier.user(userExt) : null;
+}
+
 export function projectCall(call: CallRec, ctx: TrackerContext): CallFull {
   const t = ctx.formatTime;
   const convs = conversationsOf(call);
-  const type = callType(call, convs);
   const primary = primaryOf(call) as ChanRec;
-  const rel = relevant(type, convs);
+  const c2c = clickToCallOf(call, primary);
+  const type = callType(call, convs, c2c);
+  const rel = relevant(type, convs, c2c);
   const answeredConvs = rel.filter((c) => c.accepted);
   let alive = false;
   let end = 0;
@@ -148,10 +229,12 @@ export function projectCall(call: CallRec, ctx: TrackerContext): CallFull {
     if (ch.end > end) end = ch.end;
   }
   // While the call is still on and nobody answered, the result is not decided yet: 0.
-  const result = alive && answeredConvs.length === 0 ? 0 : callResult(call, type, convs);
+  const result = alive && answeredConvs.length === 0 ? 0 : callResult(call, type, convs, c2c);
   const firstAnswer = answeredConvs.reduce((m, c) => (m === 0 || c.accepted < m ? c.accepted : m), 0);
   const external = convs.filter(isExternal);
-  const lastExternal = external[external.length - 1];
+  // the client's leg: the last external one; for a click-to-call, else the last leg not the employee's own
+  const lastExternal =
+    external[external.length - 1] ?? (c2c?.clickToCall ? convs.filter((c) => !isOwnLeg(c2c, c)).at(-1) : undefined);
   const lastConv = convs[convs.length - 1];
   let from: NumberObject;
   let to: NumberObject;
@@ -161,9 +244,9 @@ export function projectCall(call: CallRec, ctx: TrackerContext): CallFull {
     to = num(primary.exten);
     trunk = num(primary.exten, primary.endpoint);
   } else {
-    from = num(primary.ext, primary.callerName);
+    from = num(primary.ext || c2c?.callerExt || '', primary.callerName);
     if (type === 'outgoing') {
-      to = num(lastExternal ? dialledNumber(lastExternal) : primary.exten);
+      to = num(c2c?.clientNumber || (lastExternal ? dialledNumber(lastExternal) : primary.exten));
       trunk = num('', endpointName(lastExternal));
     } else {
       to = num(lastConv ? lastConv.ext : primary.exten, lastConv?.callerName ?? '');
@@ -214,7 +297,7 @@ export function projectCall(call: CallRec, ctx: TrackerContext): CallFull {
         ...(ch.transfer ? { transfer: ch.transfer } : {}),
       },
     };
-    conversations[ch.id] = { channel: conv, is_parked: false, user: userExt ? ctx.classifier.user(userExt) : null };
+    conversations[ch.id] = { channel: conv, is_parked: false, user: conversationUser(ctx, c2c, ch, userExt) };
     if (ch.alive && ch.accepted) active = ch.id;
     else if (ch.alive && !ch.accepted) activeRinging = ch.id;
   }
@@ -248,6 +331,14 @@ export function projectCall(call: CallRec, ctx: TrackerContext): CallFull {
       ...(call.merged.length ? { merged_linkedids: [...call.merged] } : {}),
       ...(call.transfers.length ? { transfers: call.transfers.map((x) => ({ ...x })) } : {}),
       ...(call.originate ? { originate: call.originate } : {}),
+      ...(c2c
+        ? {
+            click_to_call: c2c.clickToCall,
+            ...(c2c.userId !== null ? { kommo_user_id: c2c.userId } : {}),
+            ...(c2c.clientNumber ? { kommo_client_number: c2c.clientNumber } : {}),
+            ...(c2c.callerExt ? { kommo_caller_extension: c2c.callerExt } : {}),
+          }
+        : {}),
     },
   };
 

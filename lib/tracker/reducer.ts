@@ -17,8 +17,9 @@ import { eventTimeMs, field, type AmiEvent, type AmiMessage } from '../ami/event
 import type { CallStage } from '../call/types.js';
 import { known, withNow, type TrackerContext } from './classify.js';
 import { newChannel } from './channel.js';
+import { olderLinkedid } from './linkedid.js';
 import { PMap } from './pmap.js';
-import { projectCall } from './project.js';
+import { KOMMO_VARS, projectCall } from './project.js';
 import type { CallRec, ChanRec, ReduceResult, TrackerEffect, TrackerState, TransferRec } from './types.js';
 
 export function initialState(): TrackerState {
@@ -83,14 +84,13 @@ export function varsetName(e: AmiMessage): string {
   return '';
 }
 
-/** Compare linkedids `<epoch>.<seq>`: the older one survives a merge, as in Asterisk. */
-export function olderLinkedid(a: string, b: string): string {
-  const [as = '0', aq = '0'] = a.split('.');
-  const [bs = '0', bq = '0'] = b.split('.');
-  const n = [Number(as), Number(aq), Number(bs), Number(bq)];
-  if (n.some(Number.isNaN)) return a <= b ? a : b; // a ChannelId chosen by an Originate: no time order
-  const d = (n[0] as number) - (n[2] as number) || (n[1] as number) - (n[3] as number);
-  return d <= 0 ? a : b;
+export { olderLinkedid } from './linkedid.js';
+
+/** When a call began: its earliest channel's start (Unix ms), 0 when unknown. */
+function callStart(call: CallRec): number {
+  let start = 0;
+  for (const ch of call.channels.values()) if (ch.start > 0 && (start === 0 || ch.start < start)) start = ch.start;
+  return start;
 }
 
 interface Found {
@@ -347,12 +347,18 @@ function apply(tx: Tx, e: AmiEvent): void {
       return;
     }
     case 'varset': {
-      const variable = varsetName(e);
-      if (variable !== 'DIALSTATUS' && variable !== 'MIXMONITOR_FILENAME') return;
+      // `__NAME` / `_NAME` (inherited variables) are the same variable
+      const variable = varsetName(e).replace(/^_{1,2}/, '');
+      const kept = KOMMO_VARS.has(variable);
+      if (!kept && variable !== 'DIALSTATUS' && variable !== 'MIXMONITOR_FILENAME') return;
       const value = field(e, 'value');
       if (!value) return;
       const f = tx.find(e, '');
       if (!f) return;
+      if (kept) {
+        if (f.ch.vars[variable] !== value) tx.putChan(f.key, { ...f.ch, vars: { ...f.ch.vars, [variable]: value } });
+        return;
+      }
       tx.patchCall(f.key, variable === 'DIALSTATUS' ? { dialStatus: value.toUpperCase() } : { recording: value });
       return;
     }
@@ -377,7 +383,7 @@ function apply(tx: Tx, e: AmiEvent): void {
       if (!a) return;
       let key = a.key;
       if (b && b.key !== a.key && field(e, 'result').toLowerCase() === 'success') {
-        const older = olderLinkedid(a.key, b.key);
+        const older = olderLinkedid(a.key, b.key, callStart(tx.call(a.key)), callStart(tx.call(b.key)));
         key = tx.merge(older === a.key ? b.key : a.key, older);
       }
       const rec: TransferRec = {

@@ -43,6 +43,11 @@ export interface ChanRec {
   readonly causeTxt: string;
   readonly bridge: string;
   readonly transfer: string;
+  /**
+   * The product's channel variables seen in `VarSet` (KOMMO_VARS: the click-to-call
+   * ones the originate service sets), name → last non-empty value.
+   */
+  readonly vars: Readonly<Record<string, string>>;
 }
 
 export interface TransferRec {

@@ -72,10 +72,13 @@ export function loadScenario(name: string): { events: AmiEvent[]; source: 'recor
 
 const ID_KEY = /(uniqueid|linkedid)$/;
 
-/** Shift every uniqueid/linkedid so a copy of a call is distinct (`<epoch>.<seq>` keeps its order). */
+/** Shift every uniqueid/linkedid so a copy of a call is distinct (`<epoch>.<seq>` and `ka-<epoch ms>-<hex>` keep their order). */
 export function shiftId(id: string, copy: number): string {
   const m = /^(\d+)\.(\d+)$/.exec(id);
-  return m ? `${Number(m[1]) + copy * 100_000}.${m[2]}` : id && `${id}~${copy}`;
+  if (m) return `${Number(m[1]) + copy * 100_000}.${m[2]}`;
+  const ka = /^ka-(\d+)-(.+)$/.exec(id);
+  if (ka) return `ka-${Number(ka[1]) + copy * 100_000_000}-${ka[2]}`;
+  return id && `${id}~${copy}`;
 }
 
 export function rewriteIds(events: readonly AmiEvent[], copy: number): AmiEvent[] {

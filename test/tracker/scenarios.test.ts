@@ -24,6 +24,8 @@ interface Row {
   client: string;
   is_ivr: boolean;
   merged?: number;
+  /** Kommo user id of the employee conversation's user; default: pbx.extensions' (1000 + ext - 100). */
+  userId?: number;
   /** Ring-all: phones ringing (or hanging up) together may be reported in either order. */
   ringAll?: true;
 }
@@ -52,7 +54,11 @@ const ROWS: Row[] = [
   { name: 'ivr-timeout', stages: ['call_ended'], type: 'incoming', result: 487, conversations: 0, answeredBy: null, employee: null, client: IN, is_ivr: true },
   { name: 'autodistribution-found', stages: ['requested 102', 'accepted 102', 'ended 102', 'call_ended'], type: 'incoming', result: 200, conversations: 1, answeredBy: '102', employee: '102', client: IN, is_ivr: false },
   { name: 'autodistribution-agi-down', stages: ['requested 103', 'accepted 103', 'ended 103', 'call_ended'], type: 'incoming', result: 200, conversations: 1, answeredBy: '103', employee: '103', client: IN, is_ivr: false },
-  { name: 'click-to-call', stages: ['requested 101', 'accepted 101', 'requested trunk', 'accepted trunk', 'ended 101', 'ended trunk', 'call_ended'], type: 'outgoing', result: 200, conversations: 2, answeredBy: '101', employee: '101', client: OUT, is_ivr: false },
+  // KOMMO_USER_ID=1234567 (the Kommo user who clicked) wins over 101's mapped 1001
+  { name: 'click-to-call', stages: ['requested 101', 'accepted 101', 'requested trunk', 'accepted trunk', 'ended 101', 'ended trunk', 'call_ended'], type: 'outgoing', result: 200, conversations: 2, answeredBy: '101', employee: '101', client: OUT, is_ivr: false, userId: 1234567 },
+  // hand-written: a click-to-call (linkedid ka-…) merged with 101's own consultation call to 102 (an Asterisk linkedid);
+  // the client number is KOMMO_CLIENT_NUMBER (the trunk was dialled 8…); 102 talked last and keeps its mapped user
+  { name: 'click-to-call-transfer-merge', stages: ['requested 101', 'accepted 101', 'requested trunk', 'accepted trunk', 'requested 102', 'accepted 102', 'ended 101', 'ended trunk', 'ended 102', 'call_ended'], type: 'outgoing', result: 200, conversations: 3, answeredBy: '102', employee: '102', client: '79001112233', is_ivr: false, merged: 1 },
 ];
 
 /** Sort each run of consecutive same-stage labels (for ring-all rows). */
@@ -131,9 +137,9 @@ for (const row of ROWS) {
     else t.equal(lastConversationDuration(call), 0);
     t.equal(call.channel.extra['internal'], row.type === 'local');
     t.ok(JSON.parse(JSON.stringify(call)), 'JSON-able');
-    // the answering user's Kommo id comes from pbx.extensions
+    // the employee's Kommo id comes from pbx.extensions (or, for a click-to-call, KOMMO_USER_ID)
     const emp = employeeConversation(call);
-    if (emp?.user) t.equal(emp.user.id, 1000 + Number(emp.user.extension) - 100);
+    if (emp?.user) t.equal(emp.user.id, row.userId ?? 1000 + Number(emp.user.extension) - 100, 'employee user id');
   });
 }
 
