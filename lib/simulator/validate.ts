@@ -262,3 +262,23 @@ export function nested(errs: Errors, prefix: string, check: (sub: Errors) => voi
   check(sub);
   for (const e of sub.list) errs.add(e.code, join(prefix, e.path), e.detail);
 }
+
+/**
+ * `_embedded.<key>` of a create body: absent, or an array of at most one object,
+ * each checked by `visit` (its errors reported under `_embedded.<key>.<i>`).
+ */
+export function eachEmbedded(errs: Errors, emb: Obj, key: string, visit: (sub: Obj, se: Errors) => void): void {
+  const list = emb[key];
+  if (list === undefined || list === null) return;
+  if (!Array.isArray(list)) {
+    errs.add('InvalidType', `_embedded.${key}`, 'This value should be of type array.');
+    return;
+  }
+  if (list.length > 1) errs.add('NotSupportedChoice', `_embedded.${key}`, 'At most one entity of each type.');
+  list.forEach((sub, j) =>
+    nested(errs, `_embedded.${key}.${j}`, (se) => {
+      if (!isObj(sub)) return se.add('InvalidType', '', 'This value should be of type object.');
+      visit(sub, se);
+    }),
+  );
+}

@@ -2,18 +2,8 @@ import t from 'tap';
 import { createLimiterRegistry, createRateLimiter, type Permit } from '../../lib/kommo/limiter.js';
 import { KommoError } from '../../lib/kommo/errors.js';
 import { FakeClock, flush } from './fake-clock.js';
+import { maxPerWindow } from './helpers.js';
 
-/** Max number of timestamps inside any window [x, x + windowMs). */
-function maxInWindow(times: number[], windowMs: number): number {
-  const s = [...times].sort((a, b) => a - b);
-  let best = 0;
-  let lo = 0;
-  for (let hi = 0; hi < s.length; hi++) {
-    while ((s[hi] as number) - (s[lo] as number) >= windowMs) lo++;
-    best = Math.max(best, hi - lo + 1);
-  }
-  return best;
-}
 
 /** Deterministic pseudo-random numbers. */
 function rng(seed: number): () => number {
@@ -73,8 +63,8 @@ t.test('burst of 200 with random latency: never more than 7 arrivals in any 1 s 
   }
   for (let i = 0; i < 400 && done < 200; i++) await clock.advance(250);
   t.equal(done, 200, 'all completed');
-  t.ok(maxInWindow(arrivals, 1000) <= 7, `max arrivals per 1 s window: ${maxInWindow(arrivals, 1000)}`);
-  t.ok(maxInWindow(admissions, 1000) <= 7, 'max admissions per window ≤ 7');
+  t.ok(maxPerWindow(arrivals, 1000) <= 7, `max arrivals per 1 s window: ${maxPerWindow(arrivals, 1000)}`);
+  t.ok(maxPerWindow(admissions, 1000) <= 7, 'max admissions per window ≤ 7');
   t.equal(lim.stats().throttledWaits, 193);
   t.ok(clock.t < 200 / 7 * 1400 + 2000, `throughput stays reasonable (${clock.t} ms)`);
 });

@@ -6,7 +6,7 @@ import { hal, type Ctx, type Reply, type Route } from '../http.js';
 import { leadView, links, listReply } from '../render.js';
 import type { Lead } from '../types.js';
 import {
-  arrayBody, checkRefs, filterValues, isObj, nested, objectBody, oneOf, required, requestIdOf, typeOk,
+  arrayBody, checkRefs, eachEmbedded, filterValues, isObj, objectBody, oneOf, required, requestIdOf, typeOk,
   validateItems, withSet, type Errors, type Obj,
 } from '../validate.js';
 import { applyTags, checkCommon, checkPatchId, listFilter, missing, pathEntity } from './common.js';
@@ -173,23 +173,15 @@ function complex(ctx: Ctx): Reply {
   validateItems(items, (item, errs) => {
     const emb = isObj(item._embedded) ? item._embedded : {};
     checkLead(ctx, { ...item, _embedded: { tags: emb.tags } }, errs);
-    for (const [type, key] of [['contacts', 'contacts'], ['companies', 'companies']] as const) {
-      const list = emb[key];
-      if (list === undefined || list === null) continue;
-      if (!Array.isArray(list)) {
-        errs.add('InvalidType', `_embedded.${key}`, 'This value should be of type array.');
-        continue;
-      }
-      if (list.length > 1) errs.add('NotSupportedChoice', `_embedded.${key}`, 'At most one entity of each type.');
-      list.forEach((sub, j) => nested(errs, `_embedded.${key}.${j}`, (se) => {
-        if (!isObj(sub)) return se.add('InvalidType', '', 'This value should be of type object.');
+    for (const type of ['contacts', 'companies'] as const) {
+      eachEmbedded(errs, emb, type, (sub, se) => {
         if (sub.id !== undefined) {
           if (!typeOk(sub.id, 'int')) se.add('InvalidType', 'id', 'This value should be of type int.');
           else if (!ctx.state.entityExists(type, sub.id as number)) se.add('NotSupportedChoice', 'id', 'Entity not found.');
           return;
         }
         checkParty(ctx, type, sub, se);
-      }));
+      });
     }
   });
   const out = items.map((item, i) => {

@@ -10,7 +10,7 @@ import { links, listReply, unsortedView } from '../render.js';
 import { last10 } from '../state.js';
 import type { Unsorted } from '../types.js';
 import {
-  arrayBody, checkSchema, checkUser, isObj, nested, objectBody, required, requestIdOf, validateItems,
+  arrayBody, checkSchema, checkUser, eachEmbedded, isObj, objectBody, required, requestIdOf, validateItems,
   type Errors, type Obj,
 } from '../validate.js';
 import { createLead } from './leads.js';
@@ -60,19 +60,11 @@ function checkItem(ctx: Ctx, item: Obj, errs: Errors): void {
   }
   const emb = isObj(item._embedded) ? item._embedded : {};
   for (const key of ['leads', 'contacts'] as const) {
-    const list = emb[key];
-    if (list === undefined || list === null) continue;
-    if (!Array.isArray(list)) {
-      errs.add('InvalidType', `_embedded.${key}`, 'This value should be of type array.');
-      continue;
-    }
-    if (list.length > 1) errs.add('NotSupportedChoice', `_embedded.${key}`, 'At most one entity of each type.');
-    list.forEach((sub, j) => nested(errs, `_embedded.${key}.${j}`, (se) => {
-      if (!isObj(sub)) return se.add('InvalidType', '', 'This value should be of type object.');
+    eachEmbedded(errs, emb, key, (sub, se) => {
       if (key === 'contacts') return checkParty(ctx, 'contacts', sub, se);
       checkSchema(sub, { name: 'string', price: 'int', responsible_user_id: 'int', _embedded: 'object' }, '', se);
       checkUser(ctx, sub, 'responsible_user_id', '', se);
-    }));
+    });
   }
   if (errs.empty && ctx.opts.unsortedDuplicates === 'reject') {
     const dup = duplicateOf(ctx, item);
