@@ -4,9 +4,24 @@ import t from 'tap';
 import { ENV_BINDINGS, configReference, defaults, renderConfigReference } from '../../lib/config/index.js';
 
 const DOC = fileURLToPath(new URL('../../docs/config-reference.md', import.meta.url));
+const README = fileURLToPath(new URL('../../README.md', import.meta.url));
+const START = '<!-- config-reference:start -->';
+const END = '<!-- config-reference:end -->';
+
+/** The README carries the same table (without the doc's title), between markers. */
+function readmeSection(): string {
+  const body = renderConfigReference().replace(/^# Configuration reference\n+/, '');
+  return `${START}\n${body.trimEnd()}\n${END}`;
+}
 
 // Regenerate with: KA_WRITE_DOCS=1 npx tap --disable-coverage test/config/reference.test.ts
-if (process.env['KA_WRITE_DOCS'] === '1') writeFileSync(DOC, renderConfigReference());
+if (process.env['KA_WRITE_DOCS'] === '1') {
+  writeFileSync(DOC, renderConfigReference());
+  const readme = readFileSync(README, 'utf8');
+  const a = readme.indexOf(START);
+  const b = readme.indexOf(END);
+  if (a !== -1 && b > a) writeFileSync(README, readme.slice(0, a) + readmeSection() + readme.slice(b + END.length));
+}
 
 const reference = configReference();
 const keys = new Set(reference.map((e) => e.key));
@@ -15,6 +30,14 @@ t.test('docs/config-reference.md is generated from the schema and up to date', a
   const doc = readFileSync(DOC, 'utf8');
   for (const { key } of reference) t.ok(doc.includes(`| \`${key}\` |`), `${key} is documented`);
   t.equal(doc, renderConfigReference(), 'regenerate: KA_WRITE_DOCS=1 npx tap --disable-coverage test/config/reference.test.ts');
+});
+
+t.test('README.md carries the same configuration reference', async (t) => {
+  const readme = readFileSync(README, 'utf8');
+  const a = readme.indexOf(START);
+  const b = readme.indexOf(END);
+  t.ok(a !== -1 && b > a, 'README has the config-reference markers');
+  t.equal(readme.slice(a, b + END.length), readmeSection(), 'regenerate: KA_WRITE_DOCS=1 npx tap --disable-coverage test/config/reference.test.ts');
 });
 
 t.test('every default has a schema key', async (t) => {
