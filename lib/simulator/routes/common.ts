@@ -4,7 +4,7 @@
  */
 import { fail, type Ctx, type Reply } from '../http.js';
 import { digitsOf } from '../state.js';
-import type { Company, Contact, Lead, Tag } from '../types.js';
+import type { Company, Contact, CustomFieldValue, Lead, Tag } from '../types.js';
 import {
   checkCustomFields, checkSchema, checkTags, checkUser, isObj, type Errors, type Kind, type Obj,
 } from '../validate.js';
@@ -53,6 +53,27 @@ function resolveTags(ctx: Ctx, list: unknown): Tag[] {
 }
 
 /** Apply `_embedded.tags` (replace), `tags_to_add`, `tags_to_delete`. */
+/**
+ * The fields every created contact, company and lead shares: people and times
+ * from the body when given (Kommo accepts them), else the token's user and now.
+ */
+export function newEntityBase(ctx: Ctx, item: Obj, now: number, cfv: CustomFieldValue[], hidden: boolean) {
+  const userOr = (key: string): number => (typeof item[key] === 'number' ? (item[key] as number) : ctx.userId);
+  const timeOr = (key: string): number => (typeof item[key] === 'number' ? (item[key] as number) : now);
+  return {
+    responsible_user_id: userOr('responsible_user_id'),
+    group_id: 0,
+    created_by: userOr('created_by'),
+    updated_by: userOr('updated_by'),
+    created_at: timeOr('created_at'),
+    updated_at: timeOr('updated_at'),
+    is_deleted: false,
+    custom_fields_values: cfv.length > 0 ? cfv : null,
+    tags: [] as Tag[],
+    hidden,
+  };
+}
+
 export function applyTags(ctx: Ctx, e: { tags: Tag[] }, item: Obj): void {
   if (isObj(item._embedded) && item._embedded.tags !== undefined) e.tags = resolveTags(ctx, item._embedded.tags);
   for (const t of resolveTags(ctx, item.tags_to_add)) if (!e.tags.some((x) => x.id === t.id)) e.tags.push(t);

@@ -9,7 +9,7 @@ import {
   arrayBody, checkRefs, eachEmbedded, filterValues, isObj, objectBody, oneOf, required, requestIdOf, typeOk,
   validateItems, withSet, type Errors, type Obj,
 } from '../validate.js';
-import { applyTags, checkCommon, checkPatchId, listFilter, missing, pathEntity } from './common.js';
+import { applyTags, checkCommon, checkPatchId, listFilter, missing, newEntityBase, pathEntity } from './common.js';
 import { checkParty, createParty } from './parties.js';
 
 const LEAD_SCHEMA = { price: 'int', status_id: 'int', pipeline_id: 'int', closed_at: 'int', loss_reason_id: 'int' } as const;
@@ -47,13 +47,7 @@ export function createLead(ctx: Ctx, item: Obj, opts: { hidden?: boolean; status
     id: st.nextId('leads'),
     name: typeof item.name === 'string' ? item.name : '',
     price: typeof item.price === 'number' ? item.price : 0,
-    responsible_user_id: typeof item.responsible_user_id === 'number' ? item.responsible_user_id : ctx.userId,
-    group_id: 0,
-    created_by: typeof item.created_by === 'number' ? item.created_by : ctx.userId,
-    updated_by: typeof item.updated_by === 'number' ? item.updated_by : ctx.userId,
-    created_at: typeof item.created_at === 'number' ? item.created_at : now,
-    updated_at: typeof item.updated_at === 'number' ? item.updated_at : now,
-    is_deleted: false, custom_fields_values: cfv.length > 0 ? cfv : null, tags: [], hidden: opts.hidden ?? false,
+    ...newEntityBase(ctx, item, now, cfv, opts.hidden ?? false),
     status_id: statusId, pipeline_id: pipeline.id,
     closed_at: statusId === 142 || statusId === 143 ? now : null,
     contact_ids: contactIds, company_id: companyIds[0] ?? null,

@@ -7,7 +7,7 @@ import type { Company, Contact } from '../types.js';
 import {
   arrayBody, checkRefs, filterValues, isObj, objectBody, requestIdOf, validateItems, withSet, type Errors, type Obj,
 } from '../validate.js';
-import { applyTags, checkCommon, checkPatchId, listFilter, missing, pathEntity } from './common.js';
+import { applyTags, checkCommon, checkPatchId, listFilter, missing, newEntityBase, pathEntity } from './common.js';
 
 type PartyType = 'contacts' | 'companies';
 
@@ -36,13 +36,7 @@ export function createParty(ctx: Ctx, type: PartyType, item: Obj, hidden = false
   const cfv = Array.isArray(item.custom_fields_values) ? st.fieldValues(type, item.custom_fields_values as never) : [];
   const base = {
     id: st.nextId(type), name,
-    responsible_user_id: typeof item.responsible_user_id === 'number' ? item.responsible_user_id : ctx.userId,
-    group_id: 0,
-    created_by: typeof item.created_by === 'number' ? item.created_by : ctx.userId,
-    updated_by: typeof item.updated_by === 'number' ? item.updated_by : ctx.userId,
-    created_at: typeof item.created_at === 'number' ? item.created_at : now,
-    updated_at: typeof item.updated_at === 'number' ? item.updated_at : now,
-    is_deleted: false, custom_fields_values: cfv.length > 0 ? cfv : null, tags: [], hidden,
+    ...newEntityBase(ctx, item, now, cfv, hidden),
   };
   if (type === 'contacts') {
     const companies = isObj(item._embedded) && Array.isArray(item._embedded.companies)
