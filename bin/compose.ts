@@ -49,6 +49,8 @@ export function buildCore(config: FrozenConfig, logger: Logger = createLogger({ 
     dir: config.customizations.dir,
     timeoutMs: config.customizations.timeout_ms,
     timeouts: config.customizations.timeouts,
+    workers: config.customizations.workers,
+    workerMemoryMb: config.customizations.worker_memory_mb,
     logger: logger.child({ component: 'hooks' }),
   });
   const rewriter = createPhoneRewriter(config.phone.rewrite_rules);

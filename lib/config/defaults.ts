@@ -94,5 +94,7 @@ export const defaults: Omit<Config, 'kommo'> & { kommo: Omit<Config['kommo'], 'b
     dir: '/etc/kommo-asterisk/customizations',
     timeout_ms: 3000,
     timeouts: { process_record_file_path: 10_000 },
+    workers: 2,
+    worker_memory_mb: 256,
   },
 };

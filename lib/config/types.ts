@@ -175,6 +175,10 @@ export interface CustomizationsConfig {
   timeout_ms: number;
   /** Per-hook overrides, e.g. { "process_record_file_path": 10000 }. */
   timeouts: Record<string, number>;
+  /** Worker threads that run module hooks. */
+  workers: number;
+  /** Heap limit of one worker thread, MiB. */
+  worker_memory_mb: number;
 }
 
 export interface Config {

@@ -216,6 +216,8 @@ export const schema: SchemaNode = obj<Config>('The configuration file', {
       checkKey: (key) => ((HOOK_NAMES as readonly string[]).includes(key) ? undefined : `unknown hook "${key}"; hooks are: ${HOOK_NAMES.join(', ')}`),
       values: ms(10, 600_000, 'Time limit of this hook'),
     },
+    workers: int(1, 64, 'Worker threads that run JavaScript/TypeScript hooks, so that a hook that spins or blocks never stops the connector: at its time limit a worker that does not give its thread back is terminated and replaced. Hooks that wait on I/O share a worker; size it for hooks that burn CPU at once.'),
+    worker_memory_mb: int(16, 4096, 'Heap limit of one hook worker thread (MiB); a hook that exceeds it loses its worker, not the connector.'),
   }),
 });
 

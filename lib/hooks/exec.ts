@@ -2,7 +2,9 @@
  * Running an executable customization: spawned directly (no shell), the input as one
  * JSON document on stdin, one JSON document expected on stdout, stderr kept (bounded)
  * for the log. The child runs in its own process group so that the whole group —
- * a shell script's own children included — is killed at the time limit.
+ * a shell script's own children included — is stopped at the time limit: SIGTERM
+ * first, SIGKILL `killGraceMs` later if anything of it is still there. The answer does
+ * not wait for that: the caller has its HOOK_TIMEOUT at the time limit.
  */
 import { spawn } from 'node:child_process';
 import { dirname } from 'node:path';
@@ -20,6 +22,8 @@ export interface ExecOptions {
   maxStdout?: number;
   /** Bytes of stderr kept for the log (default 8 KiB). */
   maxStderr?: number;
+  /** Between SIGTERM and SIGKILL when the program is stopped (default 1000 ms). */
+  killGraceMs?: number;
 }
 
 export interface ExecResult {
@@ -75,14 +79,23 @@ export function runExecutable(opts: ExecOptions): Promise<ExecResult> {
     };
 
     let closed = false;
-    // Kill the whole group (a script's own children too) unless every pipe has closed.
-    const killGroup = (): void => {
+    let exited = false;
+    // Signal the whole group (a script's own children too) unless every pipe has closed.
+    const signalGroup = (sig: NodeJS.Signals): void => {
       if (child.pid === undefined || closed) return;
       try {
-        process.kill(-child.pid, 'SIGKILL');
+        process.kill(-child.pid, sig);
       } catch {
-        child.kill('SIGKILL'); // no such group any more; make sure the leader is gone too
+        if (!exited) child.kill(sig); // no such group any more; make sure the leader gets it too
       }
+    };
+    // SIGTERM lets a script clean up; what is still there after the grace gets SIGKILL.
+    const killGroup = (): void => {
+      signalGroup('SIGTERM');
+      if (closed) return;
+      const hard = setTimeout(() => signalGroup('SIGKILL'), opts.killGraceMs ?? 1000);
+      hard.unref();
+      child.once('close', () => clearTimeout(hard));
     };
 
     const finish = (err: HookError | undefined, result?: ExecResult): void => {
@@ -144,6 +157,9 @@ export function runExecutable(opts: ExecOptions): Promise<ExecResult> {
     });
     child.stdin.end(opts.input);
 
+    child.once('exit', () => {
+      exited = true;
+    });
     child.on('close', (code: number | null, sig: NodeJS.Signals | null) => {
       closed = true;
       if (settled) return;

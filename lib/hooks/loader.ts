@@ -8,9 +8,14 @@
  * wrong is logged with the hook's name and code, and the caller gets its `defaults`
  * back with `applied: false` and the HookError. A hook is off until its file exists.
  *
+ * Module hooks run in a pool of worker threads (pool.ts), executables as child
+ * processes (exec.ts): a hook that spins or blocks stops its own thread or process,
+ * never the connector's event loop, and the time limit always fires.
+ *
  * Cost: an inactive hook costs nothing but a look at the cached directory listing
  * (re-read at most every `rescanMs`, 1 s by default); an active one one `stat` per run,
  * which is also how an edited file is noticed — and re-imported — without a restart.
+ * A module run adds one message round trip to a worker (tens of microseconds).
  */
 import { setMaxListeners } from 'node:events';
 import { stat } from 'node:fs/promises';
@@ -18,7 +23,8 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { HookError, detail } from './errors.js';
 import { runExecutable } from './exec.js';
-import { ModuleLoader, type HookContext, type HookFunction } from './modules.js';
+import { ModuleLoader } from './modules.js';
+import { createHookPool, type PoolStats } from './pool.js';
 import { scanDir, scanDirSync, type HookFile, type ScanNote, type ScanResult } from './scan.js';
 import { validateHookData } from './shapes.js';
 import { HOOK_NAMES, isHookName, type HookInputs, type HookName, type HookOutputs } from './types.js';
@@ -36,6 +42,10 @@ export interface HookRunnerOptions {
   logger: Logger;
   /** How long a directory listing is trusted (default 1000 ms). */
   rescanMs?: number;
+  /** Worker threads for module hooks (default 2). */
+  workers?: number;
+  /** Heap limit of one worker thread, MiB (default 256). */
+  workerMemoryMb?: number;
 }
 
 export interface RunOptions {
@@ -68,7 +78,9 @@ export interface HookRunner {
   scan(): Promise<HookName[]>;
   /** Load every active module (executables: present and executable) — for `check` and the status page. */
   check(): Promise<HookCheck[]>;
-  /** Abort running hooks (executables are killed) and turn every hook off. Idempotent. */
+  /** The module hooks' worker threads. */
+  workers(): PoolStats;
+  /** Abort running hooks (executables are killed, workers stopped) and turn every hook off. Idempotent. */
   close(): Promise<void>;
 }
 
@@ -80,7 +92,8 @@ export function hookTimeout(hook: HookName, timeoutMs: number, timeouts: Readonl
 interface Loaded {
   file: string;
   version: string;
-  promise: Promise<HookFunction>;
+  /** The file a worker imports (TypeScript: compiled here, once per version). */
+  target: Promise<string>;
 }
 
 const WARN_CODES = new Set(['HOOK_TIMEOUT', 'HOOK_STATE']);
@@ -119,6 +132,7 @@ export function createHookRunner(options: HookRunnerOptions): HookRunner {
   const timeouts = options.timeouts ?? {};
   const rescanMs = options.rescanMs ?? 1000;
   const modules = new ModuleLoader();
+  const pool = createHookPool({ size: options.workers ?? 2, memoryMb: options.workerMemoryMb ?? 256, logger });
   const loaded = new Map<HookName, Loaded>();
   const noted = new Set<string>();
   const closer = new AbortController();
@@ -155,6 +169,7 @@ export function createHookRunner(options: HookRunnerOptions): HookRunner {
     scannedAt = performance.now();
     for (const note of result.notes) noteOnce(note);
     if (result.files.some((f) => f.kind === 'typescript')) void modules.warmTypeScript();
+    if (result.files.some((f) => f.kind !== 'executable')) pool.warm();
     const after = [...listing.keys()].join(',');
     if (before !== after) logger.info({ dir, hooks: [...listing.keys()] }, 'customizations: active hooks');
   };
@@ -186,55 +201,26 @@ export function createHookRunner(options: HookRunnerOptions): HookRunner {
     }
   };
 
-  const moduleFunction = (hf: HookFile, version: string): Promise<HookFunction> => {
+  /** The file to import for this version of a module hook (compiled once per change). */
+  const moduleTarget = (hf: HookFile, version: string): Promise<string> => {
     const current = loaded.get(hf.hook);
-    if (current && current.file === hf.file && current.version === version) return current.promise;
-    const promise = modules.load(hf, version);
-    promise.catch(() => undefined); // awaited by the caller; keeps a cached failure from being "unhandled"
-    loaded.set(hf.hook, { file: hf.file, version, promise });
+    if (current && current.file === hf.file && current.version === version) return current.target;
+    const target = modules.prepare(hf);
+    target.catch(() => undefined); // awaited by the caller; keeps a cached failure from being "unhandled"
+    loaded.set(hf.hook, { file: hf.file, version, target });
     if (current) logger.info({ hook: hf.hook, file: hf.file }, 'customization changed; reloading');
-    return promise;
+    return target;
   };
 
   /**
-   * Load (if changed) and call a module hook, both within the time limit and the
-   * abort signal: a module whose top-level code hangs is cut off like a slow handler.
+   * Load (if changed) and call a module hook in a worker thread, both within the time
+   * limit and the abort signal: a module whose top-level code hangs is cut off like a
+   * slow handler, and one that blocks its thread loses the thread, not the connector.
    */
-  const callModule = async (hf: HookFile, version: string, input: unknown, limit: number, signal: AbortSignal, log: Logger): Promise<unknown> => {
-    let timer: NodeJS.Timeout | undefined;
-    let onAbort: (() => void) | undefined;
-    // Handed to the hook: fires when its answer is no longer awaited (time limit, call gone).
-    const hookAbort = new AbortController();
-    const stop = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const err = new HookError('HOOK_TIMEOUT', hf.hook, `no answer within ${limit} ms`, { file: hf.file, timeoutMs: limit });
-        hookAbort.abort(err);
-        reject(err);
-      }, limit);
-      onAbort = () => {
-        const err = new HookError('HOOK_ABORTED', hf.hook, 'aborted before the answer', { file: hf.file, cause: signal.reason });
-        hookAbort.abort(err);
-        reject(err);
-      };
-      if (signal.aborted) onAbort();
-      else signal.addEventListener('abort', onAbort, { once: true });
-    });
-    const context: HookContext = { hook: hf.hook, signal: hookAbort.signal, timeoutMs: limit, logger: log.child({ hook: hf.hook }) };
-    const answer = (async () => {
-      const fn = await moduleFunction(hf, version);
-      try {
-        return await fn(input, context);
-      } catch (err) {
-        throw new HookError('HOOK_THREW', hf.hook, `threw${detail(err)}`, { file: hf.file, cause: err });
-      }
-    })();
-    try {
-      return await Promise.race([answer, stop]);
-    } finally {
-      clearTimeout(timer);
-      if (onAbort) signal.removeEventListener('abort', onAbort);
-      answer.catch(() => undefined); // a late rejection after a timeout is already reported
-    }
+  const callModule = async (hf: HookFile, version: string, input: string, limit: number, signal: AbortSignal, log: Logger, loadOnly = false): Promise<unknown> => {
+    const target = await moduleTarget(hf, version);
+    const text = await pool.run({ file: hf, target, version, input, timeoutMs: limit, signal, logger: log, loadOnly });
+    return text === undefined ? undefined : (JSON.parse(text) as unknown);
   };
 
   /** Check the envelope and the data. */
@@ -277,7 +263,7 @@ export function createHookRunner(options: HookRunnerOptions): HookRunner {
       } else {
         // Our own set-up, not the hook's time: the compiler loads once per process.
         if (hf.kind === 'typescript') await modules.warmTypeScript();
-        answer = await callModule(hf, version, jsonCopy(input), limit, signal, log);
+        answer = await callModule(hf, version, JSON.stringify(input), limit, signal, log);
       }
       const data = accept(hook, hf, answer);
       const ms = Math.round(performance.now() - started);
@@ -302,6 +288,7 @@ export function createHookRunner(options: HookRunnerOptions): HookRunner {
   return {
     run,
     active: () => [...listing.keys()],
+    workers: () => pool.stats(),
     scan: async () => {
       if (!closed) await refresh();
       return [...listing.keys()];
@@ -313,7 +300,10 @@ export function createHookRunner(options: HookRunnerOptions): HookRunner {
         const found = await locate(hf.hook);
         if (!found) continue;
         try {
-          if (hf.kind !== 'executable') await moduleFunction(hf, found.version);
+          if (hf.kind !== 'executable') {
+            const limit = hookTimeout(hf.hook, timeoutMs, timeouts);
+            await callModule(hf, found.version, 'null', limit, closer.signal, logger, true);
+          }
           out.push({ hook: hf.hook, file: hf.file, kind: hf.kind, ok: true });
         } catch (err) {
           out.push({ hook: hf.hook, file: hf.file, kind: hf.kind, ok: false, error: err as HookError });
@@ -328,6 +318,7 @@ export function createHookRunner(options: HookRunnerOptions): HookRunner {
       listing = new Map();
       loaded.clear();
       await scanning?.catch(() => undefined);
+      await pool.close();
       await modules.close();
     },
   };

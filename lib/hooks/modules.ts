@@ -14,13 +14,11 @@
  *   a `.ts` hook fails with HOOK_UNSUPPORTED: write it as `.mjs` or `.js`.
  * No source text is ever evaluated from a string.
  */
-import { createRequire } from 'node:module';
 import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
-import { HookError, detail } from './errors.js';
+import { HookError } from './errors.js';
 import type { HookFile } from './scan.js';
 import type { HookName } from './types.js';
 
@@ -38,8 +36,6 @@ export interface HookContext {
 }
 
 export type HookFunction = (input: unknown, context: HookContext) => unknown;
-
-const require = createRequire(import.meta.url);
 
 /** The subset of the `typescript` package used here. */
 export interface TypeScriptApi {
@@ -73,18 +69,6 @@ export interface ModuleLoaderOptions {
   typescript?: () => Promise<TypeScriptApi | undefined>;
 }
 
-/** The function a module exports: `default`, else `handler`, else `default.handler` (CommonJS). */
-export function pickHandler(mod: Record<string, unknown>): HookFunction | undefined {
-  const def = mod.default;
-  if (typeof def === 'function') return def as HookFunction;
-  if (typeof mod.handler === 'function') return mod.handler as HookFunction;
-  if (typeof def === 'object' && def !== null) {
-    const nested = (def as Record<string, unknown>).handler;
-    if (typeof nested === 'function') return nested as HookFunction;
-  }
-  return undefined;
-}
-
 export class ModuleLoader {
   readonly #typescript: () => Promise<TypeScriptApi | undefined>;
 
@@ -103,26 +87,12 @@ export class ModuleLoader {
     await this.#typescript();
   }
 
-  /** Import `hf` as of `version`; throws HookError (HOOK_LOAD_FAILED / HOOK_UNSUPPORTED). */
-  async load(hf: HookFile, version: string): Promise<HookFunction> {
-    const target = hf.kind === 'typescript' ? await this.#compile(hf) : hf.file;
-    if (hf.kind === 'module') delete require.cache[hf.file];
-    let mod: Record<string, unknown>;
-    try {
-      mod = (await import(`${pathToFileURL(target).href}?v=${encodeURIComponent(version)}`)) as Record<string, unknown>;
-    } catch (err) {
-      throw new HookError('HOOK_LOAD_FAILED', hf.hook, `cannot load ${hf.name}${detail(err)}`, {
-        file: hf.file,
-        cause: err,
-      });
-    }
-    const fn = pickHandler(mod);
-    if (!fn) {
-      throw new HookError('HOOK_LOAD_FAILED', hf.hook, `${hf.name} exports no function: export default (input) => result, or export a function named handler`, {
-        file: hf.file,
-      });
-    }
-    return fn;
+  /**
+   * The file to import for `hf`: the source itself, or for TypeScript the compiled
+   * `.mjs` (compiled here, once per change, so that workers never load the compiler).
+   */
+  prepare(hf: HookFile): Promise<string> {
+    return hf.kind === 'typescript' ? this.#compile(hf) : Promise.resolve(hf.file);
   }
 
   async #compile(hf: HookFile): Promise<string> {

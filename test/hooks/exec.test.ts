@@ -2,6 +2,7 @@ import t, { type Test } from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHookRunner, type HookRunnerOptions } from '../../lib/hooks/loader.js';
+import { runExecutable } from '../../lib/hooks/exec.js';
 import { captureLogs, sampleInputs, sleep, tempDir, writeHook } from './fixtures/hooks.js';
 
 function setup(tt: Test, extra: Partial<HookRunnerOptions> = {}) {
@@ -154,4 +155,32 @@ t.test('an abort kills the executable', async (t) => {
   const res = await runner.run('process_client_phone', phoneInput(), { phone: 'x' }, { signal: ac.signal });
   t.equal(res.error?.code, 'HOOK_ABORTED');
   t.ok(Date.now() - started < 2000);
+});
+
+t.test('a hung executable gets SIGTERM at the time limit, and SIGKILL when it ignores it', async (t) => {
+  const dir = tempDir(t);
+  const pidFile = join(dir, 'pid');
+  const stubborn = writeHook(dir, 'stubborn', `#!/bin/sh\ntrap '' TERM\necho $$ > '${pidFile}'\nwhile :; do sleep 0.05; done\n`, true);
+  const started = Date.now();
+  await t.rejects(runExecutable({ hook: 'need_registration', file: stubborn, input: '{}', timeoutMs: 300, killGraceMs: 600 }), { code: 'HOOK_TIMEOUT' });
+  t.ok(Date.now() - started < 1000, 'the caller has its answer at the limit, not after the grace');
+  const pid = Number(readFileSync(pidFile, 'utf8'));
+  await sleep(200);
+  t.notOk(gone(pid), 'SIGTERM ignored: still there during the grace');
+  await sleep(800);
+  t.ok(gone(pid), 'SIGKILL after the grace');
+
+  const tidyFile = join(dir, 'tidied');
+  const tidy = writeHook(dir, 'tidy', `#!/bin/sh\ntrap 'echo tidied > "${tidyFile}"; exit 0' TERM\nwhile :; do sleep 0.05; done\n`, true);
+  await t.rejects(runExecutable({ hook: 'need_registration', file: tidy, input: '{}', timeoutMs: 200, killGraceMs: 5000 }), { code: 'HOOK_TIMEOUT' });
+  await sleep(300);
+  t.equal(readFileSync(tidyFile, 'utf8'), 'tidied\n', 'SIGTERM first: the script could clean up');
+});
+
+t.test('stdout is bounded: an endless writer is stopped at the limit', async (t) => {
+  const dir = tempDir(t);
+  const file = writeHook(dir, 'flood', '#!/bin/sh\nexec yes\n', true);
+  const started = Date.now();
+  await t.rejects(runExecutable({ hook: 'need_registration', file, input: '{}', timeoutMs: 10_000, maxStdout: 64 * 1024 }), { code: 'HOOK_BAD_JSON', message: /over 65536 bytes/ });
+  t.ok(Date.now() - started < 5000, 'stopped at the size limit, not the time limit');
 });

@@ -357,7 +357,7 @@ t.test('without the typescript package a .ts hook is HOOK_UNSUPPORTED', async (t
   const file = writeHook(dir, 'need_registration.ts', 'export default (): unknown => ({ state: "success", data: { result: false } });');
   const loader = new ModuleLoader({ typescript: async () => undefined });
   t.teardown(() => loader.close());
-  await t.rejects(loader.load({ hook: 'need_registration', file, name: 'need_registration.ts', kind: 'typescript' }, 'v1'), {
+  await t.rejects(loader.prepare({ hook: 'need_registration', file, name: 'need_registration.ts', kind: 'typescript' }), {
     code: 'HOOK_UNSUPPORTED',
     hook: 'need_registration',
     message: /rename it to \.mjs/,
