@@ -24,6 +24,8 @@ export interface AgiHandlerContext {
   readonly signal: AbortSignal;
   /** The session's call-bound logger. */
   readonly logger: Logger;
+  /** `performance.now()` when the connection was accepted. */
+  readonly acceptedAt: number;
 }
 
 export type AgiHandler = (session: AgiSession, context: AgiHandlerContext) => void | Promise<void>;
@@ -67,6 +69,8 @@ interface Connection {
   readonly socket: Socket;
   readonly abort: AbortController;
   session: AgiSession | null;
+  /** performance.now() at accept: the autodistribution budget runs from here. */
+  readonly acceptedAt: number;
 }
 
 function normaliseScript(script: string): string {
@@ -138,7 +142,7 @@ export function createAgiServer(options: AgiServerOptions): AgiServer {
       socket.destroy();
       return;
     }
-    const conn: Connection = { socket, abort: new AbortController(), session: null };
+    const conn: Connection = { socket, abort: new AbortController(), session: null, acceptedAt: performance.now() };
     connections.add(conn);
     socket.once('close', () => {
       connections.delete(conn);
@@ -201,7 +205,7 @@ export function createAgiServer(options: AgiServerOptions): AgiServer {
     const started = performance.now();
     try {
       log.debug('agi handler start');
-      await handler(session, { signal: conn.abort.signal, logger: log });
+      await handler(session, { signal: conn.abort.signal, logger: log, acceptedAt: conn.acceptedAt });
       log.debug({ ms: Math.round(performance.now() - started) }, 'agi handler done');
     } catch (err) {
       if (conn.abort.signal.aborted) {

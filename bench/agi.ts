@@ -8,7 +8,7 @@
  * the load generator playing Asterisk's side of each FastAGI session — runs in a worker
  * thread, so it does not steal the product's event loop. See bench/README.md.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -40,6 +40,7 @@ const N = {
   cachedOpen: QUICK ? 1000 : 5000,
   uncached: QUICK ? 500 : 2000,
   hanging: QUICK ? 100 : 300,
+  spinning: 200,
 };
 const U = SEED_IDS.users;
 const KNOWN_NAME = 'Константин Константинопольский';
@@ -235,9 +236,10 @@ interface Product {
 }
 
 /** The product as bin/ composes it, with the Kommo client's own limit raised to HIGH_RATE. */
-async function startProduct(sim: { url: string; token: string }): Promise<Product> {
+async function startProduct(sim: { url: string; token: string }, hooks: Record<string, string> = {}): Promise<Product> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ka-bench-data-'));
   const hooksDir = mkdtempSync(path.join(os.tmpdir(), 'ka-bench-hooks-'));
+  for (const [name, source] of Object.entries(hooks)) writeFileSync(path.join(hooksDir, name), source);
   const port = await freePort();
   const config = buildConfig(
     {
@@ -399,6 +401,23 @@ async function main(): Promise<void> {
     note: `statuses ${JSON.stringify(hang.statuses)}${allTimeout ? ' (every answer a fallback)' : ''}`,
   }));
   await product.close();
+
+  // (d) a customization that spins: hook 9, then hook 3 -------------------
+  // Every session in flight at once, the caller known and Kommo answering at once: only
+  // the hook stands between the caller and the answer, and it never gives its thread back.
+  for (const [label, file] of [['hook 9 (process_autodistribution)', 'process_autodistribution.mjs'], ['hook 3 (process_client_phone)', 'process_client_phone.mjs']] as const) {
+    sim = await env.startSim(0, [{ name: KNOWN_NAME, phones: [`+${known}`], responsible_user_id: U.maria }]);
+    product = await startProduct(sim, { [file]: 'export default () => { while (true) {} };' });
+    log(`(d) ${label} spins: ${N.spinning} sessions at once, budget ${budgetMs} ms`);
+    const spin = await env.run({ port: product.port, numbers: Array<string>(N.spinning).fill(known), concurrency: N.spinning });
+    const answered = spin.answerMs.length;
+    const workers = product.core.hooks.workers();
+    rows.push(row(`(d) ${label} spins, ${N.spinning} at once`, spin, `max <= ${budgetMs + 50} ms`, (s) => s.max <= budgetMs + 50 && answered === N.spinning, {
+      throughput: false,
+      note: `statuses ${JSON.stringify(spin.statuses)}, ${answered} of ${N.spinning} answered; hook workers replaced so far ${workers.replaced}`,
+    }));
+    await product.close();
+  }
   await env.close();
 
   console.log('');

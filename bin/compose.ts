@@ -93,7 +93,7 @@ export async function startAgi(core: Core): Promise<AgiRuntime> {
   const autodistribution = buildAutodistribution(core);
   void autodistribution.refreshUsers();
   const server = createAgiServer({
-    routes: { autodistribution: autodistributionRoute(autodistribution) },
+    routes: { autodistribution: autodistributionRoute(autodistribution, config.agi.budget_ms) },
     logger: logger.child({ component: 'agi' }),
     maxConnections: config.agi.max_connections,
     headerTimeoutMs: config.agi.header_timeout_ms,

@@ -21,6 +21,11 @@ export interface AutodistRequest {
   trunk?: string;
   /** agi_* environment and script query, handed to hook 9 as `request_data`. */
   requestData: Record<string, string>;
+  /**
+   * Milliseconds of the budget already spent before the request got here (the FastAGI
+   * connection and its environment block): the budget runs from the connection.
+   */
+  spentMs?: number;
 }
 
 export interface AutodistAnswer {
@@ -55,8 +60,8 @@ export interface LookupUser {
 
 /** What autodistribution needs from the hook runner. */
 export interface AutodistHooks {
-  run(hook: 'process_client_phone', input: Record<string, unknown>, defaults: { phone: string }, opts?: { logger?: Logger }): Promise<{ data: { phone: string } }>;
-  run(hook: 'process_autodistribution', input: Record<string, unknown>, defaults: { number: string; name: string }, opts?: { logger?: Logger }): Promise<{ data: { number: string; name: string } }>;
+  run(hook: 'process_client_phone', input: Record<string, unknown>, defaults: { phone: string }, opts?: { logger?: Logger; signal?: AbortSignal }): Promise<{ data: { phone: string } }>;
+  run(hook: 'process_autodistribution', input: Record<string, unknown>, defaults: { number: string; name: string }, opts?: { logger?: Logger; signal?: AbortSignal }): Promise<{ data: { number: string; name: string } }>;
 }
 
 export interface AutodistOptions {
@@ -146,14 +151,15 @@ export function createAutodistribution(opts: AutodistOptions, deps: AutodistDeps
     return null;
   }
 
-  async function resolve(request: AutodistRequest, log: Logger): Promise<Omit<AutodistAnswer, 'elapsedMs'>> {
+  /** `budget` fires when the answer is no longer awaited: hooks still running are stopped with it. */
+  async function resolve(request: AutodistRequest, log: Logger, budget: AbortSignal): Promise<Omit<AutodistAnswer, 'elapsedMs'>> {
     const normalized = deps.normalizePhone(request.callerNumber);
     if (!normalized) return notFound('no-number');
     const hooked = await deps.hooks.run(
       'process_client_phone',
       { call_full: null, phone: normalized, call_stage: 'conversation_requested' },
       { phone: normalized },
-      { logger: log },
+      { logger: log, signal: budget },
     );
     const phone = hooked.data.phone;
     const key = phone.slice(-matchDigits);
@@ -196,7 +202,7 @@ export function createAutodistribution(opts: AutodistOptions, deps: AutodistDeps
     if (Object.keys(request.requestData).length > 0) hookInput.request_data = request.requestData;
     if (value) hookInput.entity = value.entity;
     if (lookupError !== undefined) hookInput.error = errorCode(lookupError);
-    const routed = await deps.hooks.run('process_autodistribution', hookInput, { number: extension, name }, { logger: log });
+    const routed = await deps.hooks.run('process_autodistribution', hookInput, { number: extension, name }, { logger: log, signal: budget });
     const finalNumber = typeof routed.data.number === 'string' ? routed.data.number : '';
     const finalName = deps.truncateName(typeof routed.data.name === 'string' ? routed.data.name : '', opts.nameMax);
     if (finalNumber !== extension) {
@@ -215,10 +221,14 @@ export function createAutodistribution(opts: AutodistOptions, deps: AutodistDeps
   async function handle(request: AutodistRequest, logger: Logger = deps.logger): Promise<AutodistAnswer> {
     const started = now();
     let timer: NodeJS.Timeout | undefined;
+    const over = new AbortController();
     const budget = new Promise<typeof BUDGET>((resolveBudget) => {
-      timer = setTimeout(() => resolveBudget(BUDGET), opts.budgetMs);
+      timer = setTimeout(() => {
+        resolveBudget(BUDGET);
+        over.abort(new Error('the autodistribution budget is spent'));
+      }, Math.max(0, opts.budgetMs - (request.spentMs ?? 0)));
     });
-    const work = resolve(request, logger);
+    const work = resolve(request, logger, over.signal);
     let answer: Omit<AutodistAnswer, 'elapsedMs'>;
     try {
       const winner = await Promise.race([work, budget]);

@@ -6,8 +6,8 @@
  * |-------------------|--------------------------------------------------------------------------|
  * | HOOK_LOAD_FAILED  | the file could not be imported/compiled (syntax error, no `default` or `handler` function export), or an executable could not be started |
  * | HOOK_UNSUPPORTED  | a `.ts` hook but the `typescript` package is not installed: use .mjs/.js  |
- * | HOOK_THREW        | the module threw or its promise rejected                                 |
- * | HOOK_TIMEOUT      | no answer within the hook's time limit (an executable is killed)         |
+ * | HOOK_THREW        | the module threw or its promise rejected, or its worker thread died (process.exit, out of memory) |
+ * | HOOK_TIMEOUT      | no answer within the hook's time limit (an executable is stopped, a blocked worker thread replaced), or its thread was blocked by another hook |
  * | HOOK_STATE        | the answer's `state` is not `"success"`                                  |
  * | HOOK_BAD_JSON     | an executable's stdout is not one JSON value (or is over the size limit) |
  * | HOOK_EXIT         | an executable exited with a non-zero status or was killed by a signal    |

@@ -247,6 +247,8 @@ export function createHookRunner(options: HookRunnerOptions): HookRunner {
     const log = opts.logger ?? logger;
     if (closed) return { data: defaults, applied: false };
     const started = performance.now();
+    // An inactive hook, listing still fresh: nothing to link, stat or wait for.
+    if (started - scannedAt < rescanMs && !listing.has(hook)) return { data: defaults, applied: false };
     let file: string | undefined;
     const limit = hookTimeout(hook, timeoutMs, timeouts);
     const { signal, release } = linkSignals(opts.signal, closer.signal);

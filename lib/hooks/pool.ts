@@ -9,8 +9,8 @@
  * - `run` settles at the time limit or when `signal` fires, whatever the hook does:
  *   the timer lives on the connector's thread, which the hook cannot block.
  * - At that moment the worker is told to abort (the hook's `context.signal` fires).
- *   A worker that does not acknowledge within `graceMs` has a blocked event loop: it
- *   is terminated and replaced. Its other hooks that had started fail with
+ *   A worker that does not acknowledge within `graceMs`, or has missed its heartbeat
+ *   already, has a blocked event loop: it is terminated and replaced at once. Its other hooks that had started fail with
  *   HOOK_TIMEOUT; those it had not started yet run on another worker.
  * - A worker whose heartbeat is late gets no new work until it answers again; when
  *   every worker is late, work waits in a bounded queue (its time limit still runs).
@@ -267,6 +267,11 @@ export function createHookPool(options: HookPoolOptions): HookPool {
     const slot = job.slot;
     settle(job, err);
     if (!slot || slot.gone) return;
+    if (!responsive(slot, performance.now())) {
+      // It has missed a heartbeat already: its loop is blocked now, no grace to wait for.
+      lose(slot, 'HOOK_TIMEOUT', `${job.run.file.hook} did not give its thread back (${err.code}; the thread missed its heartbeat)`);
+      return;
+    }
     post(slot, { t: 'abort', id: job.id, hook: job.run.file.hook, code: err.code, reason: err.message });
     const timer = setTimeout(() => lose(slot, 'HOOK_TIMEOUT', `${job.run.file.hook} did not give its thread back within ${graceMs} ms of ${err.code}`), graceMs);
     timer.unref();

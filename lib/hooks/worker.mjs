@@ -15,12 +15,21 @@
  * what the connector receives is exactly the JSON copy it would have made itself.
  */
 import { createRequire } from 'node:module';
+import { setPriority } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { parentPort } from 'node:worker_threads';
 
 const port = parentPort;
 if (!port) throw new Error('worker.mjs runs only as a worker thread');
 const require = createRequire(import.meta.url);
+
+// Below the connector's own threads: a hook that burns CPU waits for the cores the
+// connector does not need (on Linux this thread's nice value; elsewhere best effort).
+try {
+  setPriority(0, 10);
+} catch {
+  // not permitted or not supported: the thread runs at the connector's priority
+}
 
 /** @param {import('./pool-protocol.js').WorkerOut} message */
 const post = (message) => port.postMessage(message);
@@ -128,13 +137,16 @@ function hookLogger(id, bindings) {
 async function execute(run) {
   const abort = new AbortController();
   running.set(run.id, abort);
-  post({ t: 'started', id: run.id });
   try {
     const fn = await handlerFor(run);
+    // Given up on while its module was loading (its time limit, its call gone): never start it.
+    if (abort.signal.aborted) throw new Failure(/** @type {any} */ (abort.signal.reason)?.code ?? 'HOOK_ABORTED', 'aborted before it started');
     if (run.loadOnly) {
       post({ t: 'done', id: run.id, ok: true, answer: undefined });
       return;
     }
+    // From here on the hook's own code runs: were the thread lost now, running it again elsewhere could do its work twice.
+    post({ t: 'started', id: run.id });
     const context = { hook: run.file.hook, signal: abort.signal, timeoutMs: run.timeoutMs, logger: hookLogger(run.id, { hook: run.file.hook }) };
     let answer;
     try {

@@ -173,3 +173,28 @@ t.test('LookupCache: TTLs, bound, single flight, errors not cached', async (t) =
   await t.rejects(cache.getOrLoad('e', async () => { throw new Error('boom'); }, () => true));
   t.equal(cache.peek('e'), undefined);
 });
+
+t.test('the budget runs from the connection (spentMs), and a hook still running is aborted when it is spent', async (t) => {
+  const { client } = fakeKommo({ '9991234567': [{ id: 1, name: 'Client', responsible_user_id: 5002 }] });
+  const seen: Array<{ hook: string; aborted: boolean }> = [];
+  const stuckHooks = {
+    run(hook: string, _input: Record<string, unknown>, defaults: unknown, opts?: { signal?: AbortSignal }) {
+      if (hook !== 'process_autodistribution') return Promise.resolve({ data: defaults });
+      return new Promise((resolve) => {
+        opts?.signal?.addEventListener('abort', () => {
+          seen.push({ hook, aborted: true });
+          resolve({ data: defaults });
+        });
+      });
+    },
+  } as unknown as AutodistHooks;
+  const service = createAutodistribution({ ...baseOpts, budgetMs: 400 }, { kommo: client, hooks: stuckHooks, normalizePhone: normalize, truncateName: truncate, logger: silent });
+  const started = Date.now();
+  const answer = await service.handle({ ...req('+79991234567'), spentMs: 300 });
+  const ms = Date.now() - started;
+  t.equal(answer.status, 'timeout');
+  t.ok(ms >= 80 && ms < 250, `decided after the 100 ms left of the budget (${ms} ms)`);
+  await new Promise((r) => setTimeout(r, 10));
+  t.same(seen, [{ hook: 'process_autodistribution', aborted: true }], 'hook 9 was told to stop');
+  service.close();
+});
