@@ -24,6 +24,7 @@
  * | AGI_HANDLER_TIMEOUT     | a route handler ran past its deadline                            |
  * | AGI_SERVER_CLOSED       | the server is closing or destroyed; handlers are aborted with it |
  * | AGI_INVALID_OPTIONS     | createAgiServer / acceptAgiSession options are wrong             |
+ * | AGI_REFUSED             | a connection was refused: not in `agi.allow_from`, over `agi.max_connections`, or the server is closing (logged, never thrown) |
  */
 import { KaError } from '../lib/errors.js';
 
@@ -46,7 +47,8 @@ export type AgiErrorCode =
   | 'AGI_HEADER_TIMEOUT'
   | 'AGI_HANDLER_TIMEOUT'
   | 'AGI_SERVER_CLOSED'
-  | 'AGI_INVALID_OPTIONS';
+  | 'AGI_INVALID_OPTIONS'
+  | 'AGI_REFUSED';
 
 export interface AgiErrorOptions {
   cause?: unknown;

@@ -18,6 +18,8 @@ import net, { type AddressInfo, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { AgiError } from './errors.js';
 import { AgiSession, type AgiSessionOptions } from './session.js';
+import { createAllowList } from './allow-list.js';
+import { createPeerErrorLog } from '../lib/log-throttle.js';
 
 export interface AgiHandlerContext {
   /** Aborted at the handler deadline and on server destroy(). */
@@ -46,6 +48,10 @@ export interface AgiServerOptions {
   closeTimeoutMs?: number;
   maxHeaderBytes?: number;
   maxReplyBytes?: number;
+  /** Addresses and CIDR blocks allowed to connect (default: anyone). */
+  allowFrom?: readonly string[];
+  /** One log line per peer-error code per this interval (default 10 s). */
+  peerErrorIntervalMs?: number;
 }
 
 export interface AgiServer {
@@ -59,6 +65,8 @@ export interface AgiServer {
   close(options?: { timeoutMs?: number }): Promise<void>;
   /** Stop accepting, abort handlers and drop every connection now. */
   destroy(): Promise<void>;
+  /** Peer errors and refused connections by code since start (for /metrics). */
+  peerErrors(): Readonly<Record<string, number>>;
 }
 
 export const DEFAULT_MAX_CONNECTIONS = 256;
@@ -93,6 +101,10 @@ function validate(options: AgiServerOptions): void {
   checkPositive('closeTimeoutMs', false);
   checkPositive('maxHeaderBytes', true);
   checkPositive('maxReplyBytes', true);
+  if (options.allowFrom !== undefined) {
+    const list = createAllowList(options.allowFrom);
+    if ('problems' in list) problems.push(...list.problems);
+  }
   if (typeof options.routes !== 'object' || options.routes === null) {
     problems.push('routes must be an object of script → handler');
   } else {
@@ -114,8 +126,12 @@ export function createAgiServer(options: AgiServerOptions): AgiServer {
   const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   const handlerTimeoutMs = options.handlerTimeoutMs ?? DEFAULT_HANDLER_TIMEOUT_MS;
   const drainTimeoutMs = options.closeTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
+  const peerErrors = createPeerErrorLog({ logger, component: 'agi', ...(options.peerErrorIntervalMs === undefined ? {} : { intervalMs: options.peerErrorIntervalMs }) });
+  const allowList = options.allowFrom === undefined ? undefined : createAllowList(options.allowFrom);
+  const allowed = allowList && 'allowed' in allowList ? allowList.allowed : () => true;
   const sessionOptions: AgiSessionOptions = {
     logger,
+    peerErrors,
     ...(options.headerTimeoutMs === undefined ? {} : { headerTimeoutMs: options.headerTimeoutMs }),
     ...(options.commandTimeoutMs === undefined ? {} : { commandTimeoutMs: options.commandTimeoutMs }),
     ...(options.maxHeaderBytes === undefined ? {} : { maxHeaderBytes: options.maxHeaderBytes }),
@@ -133,11 +149,9 @@ export function createAgiServer(options: AgiServerOptions): AgiServer {
   const server = net.createServer({ noDelay: true });
 
   server.on('connection', (socket) => {
-    if (state !== 'listening' || connections.size >= maxConnections) {
-      logger.warn(
-        { remote: socket.remoteAddress, connections: connections.size, maxConnections, state },
-        'agi connection refused',
-      );
+    const refusal = state !== 'listening' ? `the server is ${state}` : !allowed(socket.remoteAddress) ? 'the address is not in agi.allow_from' : connections.size >= maxConnections ? `agi.max_connections (${maxConnections}) reached` : undefined;
+    if (refusal) {
+      peerErrors.report('AGI_REFUSED', { remote: socket.remoteAddress, message: `connection refused: ${refusal}`, connections: connections.size });
       socket.on('error', (err) => logger.debug({ err }, 'refused agi connection errored'));
       socket.destroy();
       return;
@@ -311,6 +325,7 @@ export function createAgiServer(options: AgiServerOptions): AgiServer {
           await waitDrained();
         }
         await stopped;
+        peerErrors.close();
         logger.info('agi server closed');
       })();
       return closePromise;
@@ -324,9 +339,12 @@ export function createAgiServer(options: AgiServerOptions): AgiServer {
         destroyAll();
         await waitDrained();
         await stopped;
+        peerErrors.close();
         logger.info('agi server destroyed');
       })();
       return destroyPromise;
     },
+
+    peerErrors: () => peerErrors.totals(),
   };
 }

@@ -21,6 +21,17 @@ import type { Logger } from 'pino';
 import { encodeCommand, parseEnv, parseReply, type AgiArgument, type AgiRequest, type AgiSuccessReply } from './codec.js';
 import { AgiError, type AgiErrorCode } from './errors.js';
 import { AgiFramer, type AgiFrame } from './framer.js';
+import type { PeerErrorLog } from '../lib/log-throttle.js';
+
+/** Errors that only a peer's bytes (or silence) cause: rate-limited, logged without stacks. */
+const PEER_ERROR_CODES: ReadonlySet<string> = new Set([
+  'AGI_LINE_TOO_LONG',
+  'AGI_HEADER_TOO_LARGE',
+  'AGI_MALFORMED_ENV',
+  'AGI_MALFORMED_REPLY',
+  'AGI_UNEXPECTED_REPLY',
+  'AGI_HEADER_TIMEOUT',
+]);
 
 export interface AgiSessionOptions {
   logger: Logger;
@@ -32,6 +43,12 @@ export interface AgiSessionOptions {
   closeTimeoutMs?: number;
   maxHeaderBytes?: number;
   maxReplyBytes?: number;
+  /**
+   * Where the errors a peer causes (garbage, oversize, a reply with no command, a
+   * header that never comes) are reported: once per code per interval, no stack. Without
+   * it they are logged one warn line each.
+   */
+  peerErrors?: PeerErrorLog;
 }
 
 export interface AgiCommandOptions {
@@ -95,6 +112,7 @@ export class AgiSession extends EventEmitter<AgiSessionEvents> {
   readonly #framer: AgiFramer;
   readonly #commandTimeoutMs: number;
   readonly #closeTimeoutMs: number;
+  readonly #peerErrors: PeerErrorLog | undefined;
   #logger: Logger;
   #request: AgiRequest | null = null;
   #state: State = 'header';
@@ -119,6 +137,7 @@ export class AgiSession extends EventEmitter<AgiSessionEvents> {
     this.#commandTimeoutMs = positive('commandTimeoutMs', options.commandTimeoutMs, DEFAULT_COMMAND_TIMEOUT_MS);
     this.#closeTimeoutMs = positive('closeTimeoutMs', options.closeTimeoutMs, DEFAULT_CLOSE_TIMEOUT_MS);
     this.#socket = socket;
+    this.#peerErrors = options.peerErrors;
     this.#logger = options.logger.child({ remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}` });
     this.ready = new Promise<AgiRequest>((resolve, reject) => {
       this.#resolveReady = resolve;
@@ -459,6 +478,8 @@ export class AgiSession extends EventEmitter<AgiSessionEvents> {
     this.#cleanup();
     if (error.code === 'AGI_CLOSED' && this.#hungUp) {
       this.#logger.debug({ err: error }, 'agi session ended after hangup');
+    } else if (this.#peerErrors && PEER_ERROR_CODES.has(error.code)) {
+      this.#peerErrors.report(error.code, { remote: this.#socket.remoteAddress, message: error.message });
     } else if (error.code !== 'AGI_CLOSED') {
       this.#logger.warn({ err: error }, 'agi session failed');
     }

@@ -96,6 +96,7 @@ export async function startAgi(core: Core): Promise<AgiRuntime> {
     routes: { autodistribution: autodistributionRoute(autodistribution, config.agi.budget_ms) },
     logger: logger.child({ component: 'agi' }),
     maxConnections: config.agi.max_connections,
+    allowFrom: config.agi.allow_from,
     headerTimeoutMs: config.agi.header_timeout_ms,
     commandTimeoutMs: config.agi.command_timeout_ms,
     handlerTimeoutMs: config.agi.budget_ms + 4 * config.agi.command_timeout_ms,
@@ -303,6 +304,7 @@ export function statusSnapshot(startedAt: Date, parts: { bridge?: BridgeRuntime;
     registration: { pending: reg?.pending ?? 0, failed: reg?.failed ?? 0, registered_total: reg?.done ?? 0, failed_total: reg?.failed ?? 0 },
     agi: { answers: { ...(parts.agi?.autodistribution.stats().answers ?? {}) } },
     hooks: { active: parts.core.hooks.active() },
+    ...(parts.agi ? { peer_errors: { agi: parts.agi.server.peerErrors() } } : {}),
     ...(parts.bridge?.recordings ? { recordings: parts.bridge.recordings.stats() } : {}),
     last_errors: lastError
       ? [{ at: new Date(lastError.at).toISOString(), component: 'registration', code: lastError.code, message: lastError.message }]

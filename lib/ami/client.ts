@@ -1,7 +1,6 @@
 /**
- * The AMI session: our interface around the `asterisk-manager` package.
- *
- * What the package lacks and this adds (ASTERISK.md, STYLE items 8, 10, 11):
+ * The AMI session, over our own connection (./connection.ts: `node:net` and the
+ * push parser of ./parser.ts). What it adds to a bare connection:
  *   - a Login that fails loudly (AMI_LOGIN_FAILED) or times out (AMI_TIMEOUT);
  *   - a deadline and an AbortSignal for every action, listeners removed on settle;
  *   - a bounded queue: while the link is down actions wait (up to their
@@ -13,13 +12,14 @@
  *     while the link was down (AMI does not replay events);
  *   - the strict encoder (CR/LF in a field → AMI_INVALID_FIELD);
  *   - typed, normalised events.
- * One package Manager per connection attempt: a stale socket's late events are
- * recognised by identity and ignored.
+ * One connection per attempt: a stale socket's late events are recognised by
+ * identity and ignored.
  */
-/// <reference path="../../types/asterisk-manager.d.ts" />
 import { EventEmitter } from 'node:events';
-import AsteriskManager from 'asterisk-manager';
 import type { Logger } from 'pino';
+import { createPeerErrorLog, type PeerErrorLog } from '../log-throttle.js';
+import { openAmiConnection, type AmiConnection, type AmiConnectionFactory } from './connection.js';
+import type { RawAmiMessage } from './parser.js';
 import type { AmiConfig } from '../config/types.js';
 import { AmiError, type AmiErrorCode } from './errors.js';
 import { validateActionFields, type AmiActionFields } from './encoder.js';
@@ -64,8 +64,8 @@ export interface AmiClientDeps {
   logger: Logger;
   /** [0, 1) for the reconnect jitter; tests pin it. */
   random?: () => number;
-  /** Tests may inject a fake package; default `asterisk-manager`. */
-  managerFactory?: AsteriskManager.ManagerFactory;
+  /** Tests may inject a connection of their own; default ./connection.ts. */
+  connectionFactory?: AmiConnectionFactory;
 }
 
 type State = 'idle' | 'connecting' | 'connected' | 'waiting' | 'closing' | 'closed';
@@ -97,9 +97,10 @@ class AmiClientImpl implements AmiClient {
   private readonly emitter = new EventEmitter();
   private readonly log: Logger;
   private readonly random: () => number;
-  private readonly factory: AsteriskManager.ManagerFactory;
+  private readonly factory: AmiConnectionFactory;
+  private readonly peerErrors: PeerErrorLog;
   private state: State = 'idle';
-  private mgr: AsteriskManager.Manager | undefined;
+  private mgr: AmiConnection | undefined;
   private attempt = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private loginTimer: NodeJS.Timeout | undefined;
@@ -117,7 +118,8 @@ class AmiClientImpl implements AmiClient {
   ) {
     this.log = deps.logger.child({ component: 'ami' });
     this.random = deps.random ?? Math.random;
-    this.factory = deps.managerFactory ?? AsteriskManager;
+    this.factory = deps.connectionFactory ?? openAmiConnection;
+    this.peerErrors = createPeerErrorLog({ logger: this.log, component: 'ami' });
     this.idPrefix = `ka${Math.floor(this.random() * 1e9).toString(36)}-`;
   }
 
@@ -168,14 +170,14 @@ class AmiClientImpl implements AmiClient {
     this.reconnectTimer = undefined;
     this.state = 'connecting';
     const { host, port, username, secret } = this.config;
-    const mgr = this.factory(undefined, host, username, secret, true);
+    const mgr = this.factory({ username, secret, peerErrors: this.peerErrors });
     this.mgr = mgr;
     mgr.on('error', (err: Error) => {
       if (mgr === this.mgr) this.lastError = err;
       this.log.debug({ err }, 'AMI socket error');
     });
     mgr.on('close', () => this.onClose(mgr));
-    mgr.on('managerevent', (raw: AsteriskManager.RawMessage) => {
+    mgr.on('managerevent', (raw: RawAmiMessage) => {
       if (mgr === this.mgr) this.onEvent(raw);
     });
     this.log.debug({ host, port, attempt: this.attempt }, 'AMI connecting');
@@ -188,7 +190,7 @@ class AmiClientImpl implements AmiClient {
     });
   }
 
-  private login(mgr: AsteriskManager.Manager): void {
+  private login(mgr: AmiConnection): void {
     this.loginTimer = setTimeout(() => {
       this.loginTimer = undefined;
       this.attemptFailed(
@@ -243,7 +245,7 @@ class AmiClientImpl implements AmiClient {
   }
 
   /** A connection attempt failed (socket refused, login refused or silent). */
-  private attemptFailed(mgr: AsteriskManager.Manager, err: Error): void {
+  private attemptFailed(mgr: AmiConnection, err: Error): void {
     if (mgr !== this.mgr) return;
     clearTimeout(this.loginTimer);
     this.loginTimer = undefined;
@@ -262,7 +264,7 @@ class AmiClientImpl implements AmiClient {
     this.scheduleReconnect();
   }
 
-  private onClose(mgr: AsteriskManager.Manager): void {
+  private onClose(mgr: AmiConnection): void {
     if (mgr !== this.mgr) return;
     if (this.state === 'connecting') {
       const cause = this.lastError;
@@ -397,14 +399,14 @@ class AmiClientImpl implements AmiClient {
       const i = this.queue.indexOf(p);
       if (i >= 0) this.queue.splice(i, 1);
     }
-    // Drop the package's pending callback for this ActionID.
-    if (wasInflight) this.mgr?.removeAllListeners(p.id);
+    // Drop the connection's pending callback for this ActionID.
+    if (wasInflight) this.mgr?.forget(p.id);
     if (err) p.reject(err);
     else if (value !== undefined) p.resolve(value);
     if (this.state === 'closing') this.maybeClosed();
   }
 
-  private onEvent(raw: AsteriskManager.RawMessage): void {
+  private onEvent(raw: RawAmiMessage): void {
     const e = normalizeEvent(raw);
     if (!e) return;
     const actionId = e['actionid'];
@@ -472,6 +474,7 @@ class AmiClientImpl implements AmiClient {
     const mgr = this.mgr;
     this.mgr = undefined;
     mgr?.disconnect();
+    this.peerErrors.close();
     if (wasOpen) this.log.info('AMI closed');
     const resolve = this.closeResolve;
     this.closeResolve = undefined;

@@ -1,6 +1,6 @@
 /**
  * Typed AMI events. Every message the adapter hands out is normalised the
- * same way, whether it came from the `asterisk-manager` package, from our own
+ * same way, whether it came from a live connection, from our own
  * parser (./parser.ts) or from a recorded fixture in Asterisk's own key case:
  *   - keys trimmed and lowercased (`Uniqueid` → `uniqueid`, `LinkedID` → `linkedid`);
  *   - `event` lowercased too (`Newchannel` → `newchannel`) so it discriminates;

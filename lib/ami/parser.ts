@@ -1,7 +1,8 @@
 /**
  * A pure AMI push parser: bytes in, messages out. No sockets, no clocks.
  *
- * It builds messages exactly the way the `asterisk-manager` package does, so a
+ * The production AMI connection (./connection.ts) frames with it, and it builds
+ * messages the way the `asterisk-manager` package did (which it replaced), so a
  * recorded byte stream replayed through it gives the same objects the live
  * adapter sees:
  *   - lines end in CRLF (a bare LF is accepted); a blank line ends a message;

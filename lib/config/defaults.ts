@@ -47,6 +47,7 @@ export const defaults: Omit<Config, 'kommo'> & { kommo: Omit<Config['kommo'], 'b
     cache_max_entries: 50_000,
     callerid_name_max: 20,
     search_companies: true,
+    allow_from: ['127.0.0.0/8', '::1'],
   },
   registration: {
     register_internal: false,

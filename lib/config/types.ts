@@ -87,6 +87,8 @@ export interface AgiConfig {
   callerid_name_max: number;
   /** Also look the caller up among companies, in parallel with contacts. */
   search_companies: boolean;
+  /** Addresses and CIDR blocks that may connect. */
+  allow_from: string[];
 }
 
 export interface ListsConfig {

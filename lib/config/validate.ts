@@ -152,6 +152,11 @@ export const schema: SchemaNode = obj<Config>('The configuration file', {
     cache_max_entries: int(0, 10_000_000, 'Cache size (0 = no cache).'),
     callerid_name_max: int(1, 20, 'Max characters of the CallerID name (never more than 20).'),
     search_companies: bool('Also search companies by the caller\'s number, in parallel with contacts: one more Kommo request per uncached caller, but an unknown caller costs one round trip instead of two.'),
+    allow_from: list(
+      str('address or CIDR block', { pattern: /^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)(?:\/\d{1,3})?$/, expect: 'an IP address or CIDR block (10.0.0.5, 10.0.0.0/24, ::1)' }),
+      'Addresses allowed to connect to the FastAGI port: your Asterisk servers. Others are refused (counted, logged once per 10 s). Default: this machine only.',
+      { example: ['127.0.0.0/8', '::1', '10.0.0.5'] },
+    ),
   }),
   registration: obj<RegistrationConfig>('Registering calls in Kommo', {
     register_internal: bool('Register calls between two extensions as well.'),

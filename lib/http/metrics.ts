@@ -67,5 +67,7 @@ export function renderMetrics(s: StatusSnapshot, nowMs: number, thresholds: Stat
     metric(out, 'recordings_conversion_failed_total', 'counter', 'Conversions that failed or timed out (original used).', s.recordings.conversion_failed_total);
     metric(out, 'recordings_missing_total', 'counter', 'Calls whose recording was not found.', s.recordings.missing_total);
   }
+  const peer = Object.entries(s.peer_errors ?? {}).flatMap(([source, codes]) => Object.entries(codes).map(([code, value]) => ({ labels: { source, code }, value })));
+  if (peer.length > 0) metric(out, 'peer_errors_total', 'counter', 'Errors caused by peers (malformed FastAGI sessions, refused connections, HTTP client errors), by source and code.', peer);
   return `${out.join('\n')}\n`;
 }

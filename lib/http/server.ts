@@ -24,6 +24,7 @@ import { redact } from '../log.js';
 import { authenticate, type AuthContext, type AuthKind } from './auth.js';
 import { clickToCallStatus, readClickToCall, type ClickToCall } from './click-to-call.js';
 import { HttpError } from './errors.js';
+import { createPeerErrorLog } from '../log-throttle.js';
 import { METRICS_CONTENT_TYPE, renderMetrics } from './metrics.js';
 import { defaultOpenFile, serveRecording, type LinkResolver, type OpenFile } from './recordings-route.js';
 import { sendError, sendJson, sendText } from './respond.js';
@@ -102,6 +103,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
 
   const inFlight = new Set<AbortController>();
   const idleWaiters = new Set<() => void>();
+  // Clients' mistakes (wrong secret, bad JSON, unknown paths, malformed HTTP): counted, logged once per code per 10 s.
+  const peerErrors = createPeerErrorLog({ logger, component: 'http', level: 'info' });
   let closing = false;
   let closed: Promise<void> | undefined;
 
@@ -156,7 +159,9 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       auth: ['secret'],
       api: true,
       async handle({ res }) {
-        sendText(res, 200, renderMetrics(await status(), now(), thresholds), METRICS_CONTENT_TYPE);
+        const snapshot = await status();
+        const peer = { ...snapshot.peer_errors, http: peerErrors.totals() };
+        sendText(res, 200, renderMetrics({ ...snapshot, peer_errors: peer }, now(), thresholds), METRICS_CONTENT_TYPE);
       },
     });
   }
@@ -222,6 +227,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       const httpErr = err instanceof HttpError ? err : HttpError.of('HTTP_INTERNAL', 'internal error');
       if (!(err instanceof HttpError)) log.error({ err }, 'http handler failed');
       else if (httpErr.status >= 500) log.warn({ code: httpErr.code }, 'http request failed');
+      else peerErrors.report(httpErr.code, { remote: req.socket.remoteAddress, message: `${req.method ?? '?'} ${logPath}: ${httpErr.status} ${httpErr.message}` });
       // A body not read yet must not be parsed as the next request: close the connection.
       if (!req.complete) res.setHeader('connection', 'close');
       sendError(res, httpErr);
@@ -260,6 +266,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'HTTP_BAD_REQUEST', 'request headers too large']
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'HTTP_REQUEST_TIMEOUT', 'request timed out']
       : [400, 'HTTP_BAD_REQUEST', 'malformed HTTP request'];
+    peerErrors.report(code, { remote: socket.remoteAddress, message: `${status} ${message}` });
     const body = JSON.stringify({ error: { code, message } });
     socket.end(`HTTP/1.1 ${status} ${status === 408 ? 'Request Timeout' : status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   });
@@ -319,6 +326,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
         }
         server.closeAllConnections();
         await stopped;
+        peerErrors.close();
       })();
       return closed;
     },
@@ -327,6 +335,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       for (const c of inFlight) c.abort(new Error('server destroyed'));
       const stopped = stopListening();
       server.closeAllConnections();
+      peerErrors.close();
       closed ??= stopped;
       return stopped;
     },

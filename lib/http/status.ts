@@ -67,6 +67,8 @@ export interface StatusSnapshot {
   };
   /** The most recent errors, newest first (a few). */
   last_errors: ComponentError[];
+  /** Errors caused by peers (malformed FastAGI sessions, HTTP clients' mistakes …): source → code → count since start. */
+  peer_errors?: Record<string, Readonly<Record<string, number>>>;
 }
 
 export interface StatusThresholds {

@@ -1,6 +1,4 @@
 import t from 'tap';
-import net from 'node:net';
-import AsteriskManager from 'asterisk-manager';
 import { AmiParser, parseAmiStream, type RawAmiMessage } from '../../lib/ami/parser.js';
 import { normalizeEvent, normalizeMessage, eventTimeMs } from '../../lib/ami/events.js';
 import { encodeAction, validateActionFields } from '../../lib/ami/encoder.js';
@@ -82,27 +80,8 @@ t.test('an over-long message stops the parser with an error', async (t) => {
   t.equal(errors.length, 2, 'an unterminated line counts too');
 });
 
-t.test('our parser builds exactly what the asterisk-manager package builds', async (t) => {
-  const server = net.createServer((s) => {
-    s.setNoDelay(true);
-    s.write(STREAM);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const addr = server.address() as net.AddressInfo;
-  const mgr = AsteriskManager(undefined, '127.0.0.1', '', '', true);
-  const got: RawAmiMessage[] = [];
-  const done = new Promise<void>((resolve) => {
-    mgr.on('rawevent', (m: RawAmiMessage) => {
-      got.push(m);
-      if (got.length === EXPECTED.length) resolve();
-    });
-  });
-  mgr.connect(addr.port, '127.0.0.1');
-  await done;
-  mgr.disconnect();
-  server.close();
-  t.same(got, EXPECTED);
-  t.same(parseAmiStream(STREAM), got);
+t.test('the whole recorded stream parses to the expected messages', async (t) => {
+  t.same(parseAmiStream(STREAM), EXPECTED);
 });
 
 t.test('normalisation: lowercased keys and event, variables as objects, first of repeated values', async (t) => {

@@ -1,5 +1,5 @@
 // Component: a recorded call streamed by the fake AMI server over TCP, through
-// asterisk-manager and our adapter, into the reducer.
+// our AMI connection and client, into the reducer.
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import type { StageEffect } from '../../lib/tracker/types.js';
 import { encode, FakeAmi } from '../ami/fake-ami-server.js';
 import { RECORDED_DIR, testContext } from './replay.js';
 
-t.test('fixture over TCP → asterisk-manager → adapter events → reducer', async (t) => {
+t.test('fixture over TCP → AMI connection → client events → reducer', async (t) => {
   const fake = new FakeAmi({ channels: [] });
   const port = await fake.listen();
   const client = createAmiClient(
