@@ -17,7 +17,7 @@
 import net, { type AddressInfo, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { AgiError } from './errors.js';
-import { AgiSession, type AgiSessionOptions } from './session.js';
+import { AgiSession, PEER_ERROR_CODES, type AgiSessionOptions } from './session.js';
 import { createAllowList } from './allow-list.js';
 import { createPeerErrorLog } from '../lib/log-throttle.js';
 
@@ -79,6 +79,13 @@ interface Connection {
   session: AgiSession | null;
   /** performance.now() at accept: the autodistribution budget runs from here. */
   readonly acceptedAt: number;
+}
+
+/** A peer's protocol error, or the session closed because of one: the session has counted it. */
+function isPeerError(err: unknown): err is AgiError {
+  if (!(err instanceof AgiError)) return false;
+  if (PEER_ERROR_CODES.has(err.code)) return true;
+  return err.code === 'AGI_CLOSED' && err.cause instanceof AgiError && PEER_ERROR_CODES.has(err.cause.code);
 }
 
 function normaliseScript(script: string): string {
@@ -224,6 +231,8 @@ export function createAgiServer(options: AgiServerOptions): AgiServer {
     } catch (err) {
       if (conn.abort.signal.aborted) {
         log.debug({ err }, 'agi handler ended after abort');
+      } else if (isPeerError(err)) {
+        log.debug({ code: err.code }, 'agi handler stopped: the peer broke the protocol (counted by the session)');
       } else if (session.hungUp && err instanceof AgiError && (err.code === 'AGI_DEAD_CHANNEL' || err.code === 'AGI_CLOSED')) {
         log.info({ err }, 'agi handler stopped: caller hung up');
       } else {

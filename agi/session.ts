@@ -24,7 +24,7 @@ import { AgiFramer, type AgiFrame } from './framer.js';
 import type { PeerErrorLog } from '../lib/log-throttle.js';
 
 /** Errors that only a peer's bytes (or silence) cause: rate-limited, logged without stacks. */
-const PEER_ERROR_CODES: ReadonlySet<string> = new Set([
+export const PEER_ERROR_CODES: ReadonlySet<string> = new Set([
   'AGI_LINE_TOO_LONG',
   'AGI_HEADER_TOO_LARGE',
   'AGI_MALFORMED_ENV',

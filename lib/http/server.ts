@@ -227,7 +227,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       const httpErr = err instanceof HttpError ? err : HttpError.of('HTTP_INTERNAL', 'internal error');
       if (!(err instanceof HttpError)) log.error({ err }, 'http handler failed');
       else if (httpErr.status >= 500) log.warn({ code: httpErr.code }, 'http request failed');
-      else peerErrors.report(httpErr.code, { remote: req.socket.remoteAddress, message: `${req.method ?? '?'} ${logPath}: ${httpErr.status} ${httpErr.message}` });
+      else peerErrors.report(httpErr.code, { remote: req.socket?.remoteAddress, message: `${req.method ?? '?'} ${logPath}: ${httpErr.status} ${httpErr.message}` });
       // A body not read yet must not be parsed as the next request: close the connection.
       if (!req.complete) res.setHeader('connection', 'close');
       sendError(res, httpErr);

@@ -373,3 +373,20 @@ t.test('a slow request body times out', async (t) => {
   });
   t.equal(status, 408);
 });
+
+t.test('client errors are logged once per code per interval, counted in /metrics, no secret in the line', async (t) => {
+  const s = await setup(t);
+  for (let i = 0; i < 40; i++) {
+    const r = await http(s.port, 'GET', '/api/v1/status', { headers: { authorization: `Bearer wrong-secret-${i}-0123456789` } });
+    t.equal(r.status, 401);
+  }
+  await http(s.port, 'GET', '/nope/../etc/passwd');
+  const lines = s.logs().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const auth = lines.filter((l) => l.code === 'HTTP_AUTH_INVALID');
+  t.equal(auth.length, 1, `one line for 40 wrong secrets (${auth.length})`);
+  t.match(auth[0], { component: 'http', remote: /127\.0\.0\.1/, msg: /GET \/api\/v1\/status: 401/ });
+  t.notMatch(s.logs(), /wrong-secret/, 'the presented secret is never logged');
+  t.equal(lines.filter((l) => l.code === 'HTTP_NOT_FOUND').length, 1, 'another code has its own line');
+  const metrics = await http(s.port, 'GET', '/metrics', { headers: bearer });
+  t.match(metrics.body.toString(), /^kommo_asterisk_peer_errors_total\{source="http",code="HTTP_AUTH_INVALID"\} 40$/m);
+});
