@@ -4,6 +4,7 @@
  * Everything else receives what it needs as arguments.
  */
 import { originMatchers } from '../lib/http/cors.js';
+import { delay, type BackoffPolicy } from '../lib/backoff.js';
 import { mapAsteriskPath } from '../lib/recordings/path-map.js';
 import type { Logger } from 'pino';
 import { loadConfig, formatConfigError, type FrozenConfig } from '../lib/config/index.js';
@@ -24,6 +25,9 @@ import { KommoError } from '../lib/kommo/index.js';
 import { createClickToCall } from '../lib/originate/index.js';
 import { createRecordingLinks, createRecordingProcessor, type RecordingLinks, type RecordingProcessor } from '../lib/recordings/index.js';
 import { createRegistrar, openCallStore, type CallStore, type RecordingLinker, type Registrar } from '../lib/registration/index.js';
+
+/** Re-checking the PHONE field while Kommo is unavailable at start: 30 s, growing to 5 min. */
+const PHONE_FIELD_RECHECK: BackoffPolicy = { baseMs: 30_000, maxMs: 300_000, jitter: 'equal', floorMs: 30_000 };
 
 export interface Core {
   config: FrozenConfig;
@@ -166,20 +170,20 @@ export async function requirePhoneField(core: Core, signal?: AbortSignal): Promi
     }
   };
   if ((await check()) !== 'unknown') return;
-  const retry = (): void => {
+  const retry = (attempt: number): void => {
     const timer = setTimeout(() => {
       if (signal?.aborted) return;
       check().then(
         (r) => {
-          if (r === 'unknown') retry();
+          if (r === 'unknown') retry(attempt + 1);
           else log.info('the PHONE contact field is present');
         },
         () => undefined, // logged as fatal; registration pauses on the same error
       );
-    }, 30_000);
+    }, delay(attempt, PHONE_FIELD_RECHECK, Math.random()));
     timer.unref();
   };
-  retry();
+  retry(0);
 }
 
 /** Open the journal and build the registrar (and the recording linker when configured). */

@@ -21,6 +21,7 @@ import { createPeerErrorLog, type PeerErrorLog } from '../log-throttle.js';
 import { openAmiConnection, type AmiConnection, type AmiConnectionFactory } from './connection.js';
 import type { RawAmiMessage } from './parser.js';
 import type { AmiConfig } from '../config/types.js';
+import { delay } from '../backoff.js';
 import { AmiError, type AmiErrorCode } from './errors.js';
 import { validateActionFields, type AmiActionFields } from './encoder.js';
 import { normalizeEvent, normalizeMessage, type AmiEvent, type AmiResponse } from './events.js';
@@ -48,7 +49,12 @@ export interface AmiClientEvents {
 }
 
 export interface AmiClient {
-  connect(): Promise<void>;
+  /**
+   * Connect and log in. By default the first failure rejects and the caller decides
+   * (`check`); with `{ retry: true }` the client keeps trying on its own backoff and the
+   * promise resolves at the first login (it rejects only when the client is closed).
+   */
+  connect(options?: { retry?: boolean }): Promise<void>;
   action(fields: AmiActionFields, options?: ActionOptions): Promise<AmiResponse>;
   actionList(fields: AmiActionFields, options?: ActionOptions): Promise<AmiListResult>;
   on<K extends keyof AmiClientEvents>(event: K, listener: (...args: AmiClientEvents[K]) => void): this;
@@ -83,12 +89,6 @@ interface Pending {
   sent: boolean;
 }
 
-/** Capped exponential backoff with "equal jitter": [base/2, base). */
-export function reconnectDelay(attempt: number, minMs: number, maxMs: number, random: () => number): number {
-  const base = Math.min(maxMs, minMs * 2 ** Math.min(attempt, 30));
-  return Math.round(base / 2 + (random() * base) / 2);
-}
-
 function isOriginate(action: string): boolean {
   return action.toLowerCase() === 'originate';
 }
@@ -108,7 +108,7 @@ class AmiClientImpl implements AmiClient {
   private readonly inflight = new Map<string, Pending>();
   private seq = 0;
   private readonly idPrefix: string;
-  private initial: { resolve: () => void; reject: (err: Error) => void } | undefined;
+  private initial: { resolve: () => void; reject: (err: Error) => void; retry: boolean } | undefined;
   private closing: Promise<void> | undefined;
   private lastError: Error | undefined;
 
@@ -148,7 +148,7 @@ class AmiClientImpl implements AmiClient {
     return this.state === 'connected';
   }
 
-  connect(): Promise<void> {
+  connect(options: { retry?: boolean } = {}): Promise<void> {
     if (this.state === 'closing' || this.state === 'closed') {
       return Promise.reject(new AmiError('AMI_CLOSED', 'AMI client is closed'));
     }
@@ -159,7 +159,7 @@ class AmiClientImpl implements AmiClient {
       return new Promise((resolve) => this.emitter.once('connected', () => resolve()));
     }
     return new Promise<void>((resolve, reject) => {
-      this.initial = { resolve, reject };
+      this.initial = { resolve, reject, retry: options.retry === true };
       this.startAttempt();
     });
   }
@@ -252,7 +252,7 @@ class AmiClientImpl implements AmiClient {
     this.mgr = undefined;
     mgr.disconnect();
     const initial = this.initial;
-    if (initial) {
+    if (initial && !initial.retry) {
       // The first connect() reports and stops; the caller decides what next.
       this.initial = undefined;
       this.state = 'idle';
@@ -294,10 +294,12 @@ class AmiClientImpl implements AmiClient {
   private scheduleReconnect(): void {
     if (this.state === 'closing' || this.state === 'closed') return;
     this.state = 'waiting';
-    const delay = reconnectDelay(this.attempt, this.config.reconnect_min_ms, this.config.reconnect_max_ms, this.random);
+    const { reconnect_min_ms: min, reconnect_max_ms: max } = this.config;
+    // Equal jitter above the floor: never sooner than reconnect_min_ms.
+    const wait = delay(this.attempt, { baseMs: min, maxMs: max, jitter: 'equal', floorMs: min }, this.random());
     this.attempt++;
-    this.log.info({ delayMs: delay, attempt: this.attempt }, 'AMI reconnect scheduled');
-    this.reconnectTimer = setTimeout(() => this.startAttempt(), delay);
+    this.log.info({ delayMs: wait, attempt: this.attempt }, 'AMI reconnect scheduled');
+    this.reconnectTimer = setTimeout(() => this.startAttempt(), wait);
   }
 
   // --- actions ---------------------------------------------------------------

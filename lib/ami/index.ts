@@ -1,4 +1,4 @@
-export { createAmiClient, reconnectDelay } from './client.js';
+export { createAmiClient } from './client.js';
 export type { AmiClient, AmiClientDeps, AmiClientEvents, AmiListResult, ActionOptions } from './client.js';
 export { AmiError, isAmiError, type AmiErrorCode } from './errors.js';
 export { validateActionFields, encodeAction, type AmiActionFields, type AmiFieldValue } from './encoder.js';

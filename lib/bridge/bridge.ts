@@ -19,6 +19,7 @@
  * - `close()` drains: no more events are taken, the calls' chains finish (every ended
  *   call reaches the journal), then the registrar stops at its next step boundary.
  */
+import { delay, type BackoffPolicy } from '../backoff.js';
 import type { Logger } from 'pino';
 import { field, type AmiEvent } from '../ami/events.js';
 import type { AmiClientEvents } from '../ami/client.js';
@@ -31,7 +32,8 @@ import type { StageEffect, TrackerEffect, TrackerState } from '../tracker/types.
 
 /** What the bridge needs of the AMI client (lib/ami's AmiClient fits). */
 export interface BridgeAmi {
-  connect(): Promise<void>;
+  /** With `retry`, the AMI client keeps connecting on its own backoff until it logs in. */
+  connect(options?: { retry?: boolean }): Promise<void>;
   isConnected(): boolean;
   on<K extends keyof AmiClientEvents>(event: K, listener: (...args: AmiClientEvents[K]) => void): unknown;
   off<K extends keyof AmiClientEvents>(event: K, listener: (...args: AmiClientEvents[K]) => void): unknown;
@@ -55,9 +57,9 @@ export interface BridgeOptions {
   now?: () => number;
   /** Tracker context override (tests: UTC formatting). */
   trackerContext?: TrackerContext;
-  /** First delay between failed initial AMI connects (default 1 s, doubling to 30 s). */
-  connectRetryMs?: number;
-  /** Attempts of a failed journal write of an ended call (default 5, 1 s apart). */
+  /** How long start() waits for the first AMI login before going on without it (default 1 s). */
+  firstConnectWaitMs?: number;
+  /** Attempts of a failed journal write of an ended call (default 5, 0.5 s growing to 5 s apart). */
   submitAttempts?: number;
 }
 
@@ -102,6 +104,9 @@ interface CallSlot {
 }
 
 /** Resolves after `ms`, or at once when `signal` aborts. */
+/** Between attempts to journal an ended call: 0.5 s, 1 s, 2 s … (equal jitter), at most 5 s. */
+const SUBMIT_RETRY: BackoffPolicy = { baseMs: 500, maxMs: 5000, jitter: 'equal' };
+
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
@@ -213,7 +218,7 @@ export function createBridge(opts: BridgeOptions): Bridge {
           return;
         }
         slot.log.warn({ err, attempt }, 'storing the ended call failed; retrying');
-        await sleep(1000, stopping.signal);
+        await sleep(delay(attempt - 1, SUBMIT_RETRY, Math.random()), stopping.signal);
       }
     }
   }
@@ -301,21 +306,6 @@ export function createBridge(opts: BridgeOptions): Bridge {
     logger.warn({ err }, 'AMI link lost; calls that end meanwhile are picked up by the resync after reconnect');
   }
 
-  async function connectUntilDone(): Promise<void> {
-    let delay = opts.connectRetryMs ?? 1000;
-    while (!closing && !ami.isConnected()) {
-      try {
-        await ami.connect();
-        return;
-      } catch (err) {
-        if (closing) return;
-        logger.error({ err, retry_ms: delay }, 'AMI connect failed; retrying');
-        await sleep(delay, stopping.signal);
-        delay = Math.min(delay * 2, 30_000);
-      }
-    }
-  }
-
   return {
     async start() {
       if (started || closing) return;
@@ -329,10 +319,11 @@ export function createBridge(opts: BridgeOptions): Bridge {
         logger.warn('AMI was connected before the bridge listened: calls in progress are picked up at the next resync');
         return;
       }
-      connectLoop = connectUntilDone();
-      // Wait for the first attempt only; later attempts go on in the background.
+      // The AMI client keeps reconnecting on its own (ami.reconnect_min_ms … max_ms);
+      // start() waits for the first login a moment only.
+      connectLoop = ami.connect({ retry: true }).catch(() => undefined); // rejects only when closed
       const firstTry = new AbortController();
-      await Promise.race([connectLoop, sleep(opts.connectRetryMs ?? 1000, firstTry.signal)]);
+      await Promise.race([connectLoop, sleep(opts.firstConnectWaitMs ?? 1000, firstTry.signal)]);
       firstTry.abort();
       stats.ami_connected = ami.isConnected();
     },

@@ -4,12 +4,14 @@
  *   ok    AMI login (127.0.0.1:5038 as kommo)
  *   FAIL  Kommo token: 401 Unauthorized — check kommo.long_lived_token
  *   skip  Kommo users: not checked (the Kommo token check failed)
+ *   WARN  Transfers: no attended-transfer code in features.conf …
  */
 import type { CheckResult } from './types.js';
 
 const TAG_WIDTH = 6;
 
 export function formatCheck(r: CheckResult): string {
+  if (r.ok && r.warning) return `${'WARN'.padEnd(TAG_WIDTH)}${r.name}: ${r.detail}`;
   if (r.ok) return `${'ok'.padEnd(TAG_WIDTH)}${r.name}${r.detail ? ` (${r.detail})` : ''}`;
   const tag = r.skipped ? 'skip' : 'FAIL';
   return `${tag.padEnd(TAG_WIDTH)}${r.name}${r.detail ? `: ${r.detail}` : ''}`;

@@ -11,13 +11,15 @@ import type { Logger } from 'pino';
 import type { AmiClient } from '../ami/client.js';
 import { isAmiError } from '../ami/errors.js';
 import { field } from '../ami/events.js';
-import type { AmiConfig, DeepReadonly, KommoConfig, PbxConfig } from '../config/types.js';
+import type { AmiConfig, DeepReadonly, KommoConfig, PbxConfig, RecordingsConfig } from '../config/types.js';
+import { mapAsteriskPath } from '../recordings/path-map.js';
+import path from 'node:path';
 import type { HookRunner } from '../hooks/loader.js';
 import { KommoAuthError, KommoError, KommoUnreachableError, type KommoClient, type User } from '../kommo/index.js';
 import { assertPhoneField } from './phone-field.js';
 import type { CheckResult } from './types.js';
 
-export type CheckAmi = Pick<AmiClient, 'connect' | 'actionList' | 'close' | 'destroy'>;
+export type CheckAmi = Pick<AmiClient, 'connect' | 'action' | 'actionList' | 'close' | 'destroy'>;
 export type CheckKommo = Pick<KommoClient, 'getAccount' | 'listUsers' | 'findPhoneField'>;
 
 export interface CheckConfig {
@@ -26,6 +28,8 @@ export interface CheckConfig {
   readonly pbx: DeepReadonly<Pick<PbxConfig, 'extensions' | 'default_user_id'>>;
   /** Technology of the employees' phones (suggested key `originate.channel_tech`, default PJSIP). */
   readonly originate?: { readonly channel_tech?: string };
+  /** Where the connector looks for recordings (checked against the dialplan's KOMMO_RECORDINGS_DIR). */
+  readonly recordings?: DeepReadonly<Pick<RecordingsConfig, 'enabled' | 'dir' | 'asterisk_dir'>>;
 }
 
 export interface RunChecksOptions {
@@ -51,6 +55,11 @@ const N_TOKEN = 'Kommo token';
 const N_FIELD = 'Kommo PHONE contact field';
 const N_USERS = 'Kommo users';
 const N_HOOKS = 'Customizations';
+const N_XFER = 'Transfers';
+const N_REC = 'Recordings directory';
+/** The bundled dialplan's defaults (dialplan/kommo-asterisk.conf, [kommo-defaults]). */
+export const DIALPLAN_DEFAULTS = { KOMMO_RECORDINGS_DIR: '/var/spool/asterisk/monitor/kommo', KOMMO_DIAL_OPTIONS: 't', KOMMO_RECORD: 'yes' } as const;
+const warn = (name: string, detail: string): CheckResult => ({ name, ok: true, warning: true, detail });
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -100,47 +109,89 @@ async function listEndpoints(ami: CheckAmi, tech: string): Promise<Set<string> |
   }
 }
 
+/** Every mapped extension is an endpoint Asterisk knows. */
+async function checkExtensions(ami: CheckAmi, config: CheckConfig): Promise<CheckResult> {
+  const mapped = Object.keys(config.pbx.extensions).sort();
+  const tech = config.originate?.channel_tech ?? 'PJSIP';
+  if (mapped.length === 0) return fail(N_EXT, 'pbx.extensions is empty — map each extension to its Kommo user id, e.g. {"101": 5001}');
+  const known = await listEndpoints(ami, tech);
+  if (typeof known === 'string') return fail(N_EXT, known);
+  const missing = mapped.filter((ext) => !known.has(ext));
+  if (missing.length === 0) return ok(N_EXT, `${mapped.length} mapped: ${mapped.join(', ')}`);
+  return fail(
+    N_EXT,
+    `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not ${tech} endpoint${missing.length === 1 ? '' : 's'} in Asterisk — ` +
+      `fix pbx.extensions or the ${tech === 'PJSIP' ? 'pjsip.conf' : 'sip.conf'} endpoints (the endpoint name must be the extension)`,
+  );
+}
+
 async function checkAmi(opts: RunChecksOptions): Promise<CheckResult[]> {
   const c = opts.config.ami;
   let ami: CheckAmi;
   try {
     ami = opts.amiFactory(c);
   } catch (err) {
-    return [fail(N_AMI, message(err), codeOf(err)), skip(N_EXT, 'no AMI')];
+    return [fail(N_AMI, message(err), codeOf(err)), skip(N_EXT, 'no AMI'), skip(N_XFER, 'no AMI'), skip(N_REC, 'no AMI')];
   }
   try {
     try {
       await ami.connect();
     } catch (err) {
       opts.logger.debug({ err }, 'check: AMI login failed');
-      return [fail(N_AMI, amiFailure(err, c), codeOf(err)), skip(N_EXT, 'the AMI login failed')];
+      return [fail(N_AMI, amiFailure(err, c), codeOf(err)), skip(N_EXT, 'the AMI login failed'), skip(N_XFER, 'the AMI login failed'), skip(N_REC, 'the AMI login failed')];
     }
-    const results = [ok(N_AMI, `${c.host}:${c.port} as ${c.username}`)];
-    const mapped = Object.keys(opts.config.pbx.extensions).sort();
-    const tech = opts.config.originate?.channel_tech ?? 'PJSIP';
-    if (mapped.length === 0) {
-      results.push(fail(N_EXT, 'pbx.extensions is empty — map each extension to its Kommo user id, e.g. {"101": 5001}'));
-      return results;
-    }
-    const known = await listEndpoints(ami, tech);
-    if (typeof known === 'string') {
-      results.push(fail(N_EXT, known));
-      return results;
-    }
-    const missing = mapped.filter((ext) => !known.has(ext));
-    if (missing.length) {
-      results.push(
-        fail(
-          N_EXT,
-          `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not ${tech} endpoint${missing.length === 1 ? '' : 's'} in Asterisk — ` +
-            `fix pbx.extensions or the ${tech === 'PJSIP' ? 'pjsip.conf' : 'sip.conf'} endpoints (the endpoint name must be the extension)`,
-        ),
-      );
-    } else results.push(ok(N_EXT, `${mapped.length} mapped: ${mapped.join(', ')}`));
-    return results;
+    const [extensions, transfers, recordings] = await Promise.all([
+      checkExtensions(ami, opts.config),
+      checkTransfers(ami),
+      checkRecordingsDir(ami, opts.config.recordings),
+    ]);
+    return [ok(N_AMI, `${c.host}:${c.port} as ${c.username}`), extensions, transfers, recordings];
   } finally {
     ami.destroy();
   }
+}
+
+/** A global variable or a function's value through AMI Getvar ('' when unset); undefined when Getvar failed. */
+async function getvar(ami: CheckAmi, variable: string): Promise<string | undefined> {
+  try {
+    const res = await ami.action({ action: 'Getvar', variable });
+    return typeof res['value'] === 'string' ? res['value'].trim() : '';
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Blind and attended transfers of autodistributed calls need a feature code in
+ * features.conf and the `t` Dial() option (bundled default, KOMMO_DIAL_OPTIONS).
+ */
+async function checkTransfers(ami: CheckAmi): Promise<CheckResult> {
+  const [atxfer, blindxfer, options] = await Promise.all([getvar(ami, 'FEATUREMAP(atxfer)'), getvar(ami, 'FEATUREMAP(blindxfer)'), getvar(ami, 'KOMMO_DIAL_OPTIONS')]);
+  if (atxfer === undefined) return warn(N_XFER, 'could not read FEATUREMAP(atxfer) over AMI (Getvar) — see README "Transfers" for what Asterisk needs');
+  const problems: string[] = [];
+  if (!atxfer) problems.push('no attended-transfer code: add "atxfer => *2" under [featuremap] in features.conf (then "module reload features"), or phones\' *2 and AMI Atxfer fail with "No attended transfer feature code found"');
+  if (!blindxfer) problems.push('no blind-transfer code: add "blindxfer => #1" under [featuremap] in features.conf');
+  const dialOptions = options === undefined || options === '' ? DIALPLAN_DEFAULTS.KOMMO_DIAL_OPTIONS : options === 'none' ? '' : options;
+  if (!/t/.test(dialOptions.replace(/\([^)]*\)/g, ''))) problems.push(`KOMMO_DIAL_OPTIONS is "${options}" without "t": the manager who answers an autodistributed call cannot transfer it`);
+  if (problems.length) return warn(N_XFER, problems.join('; '));
+  return ok(N_XFER, `attended ${atxfer}, blind ${blindxfer}, Dial options "${dialOptions}"`);
+}
+
+/** MixMonitor's directory (the dialplan's KOMMO_RECORDINGS_DIR) must be under recordings.dir, as the connector sees it. */
+async function checkRecordingsDir(ami: CheckAmi, rec: CheckConfig['recordings']): Promise<CheckResult> {
+  if (!rec) return ok(N_REC, 'not checked (no recordings settings)');
+  if (!rec.enabled) return ok(N_REC, 'recording links off (recordings.enabled)');
+  const [dirVar, recordVar] = await Promise.all([getvar(ami, 'KOMMO_RECORDINGS_DIR'), getvar(ami, 'KOMMO_RECORD')]);
+  if (recordVar === 'no') return ok(N_REC, 'the bundled dialplan does not record (KOMMO_RECORD=no): recordings come from your own MixMonitor, which must write under recordings.dir');
+  const asteriskDir = dirVar || DIALPLAN_DEFAULTS.KOMMO_RECORDINGS_DIR;
+  const seen = path.resolve(mapAsteriskPath(asteriskDir, rec.asterisk_dir, rec.dir));
+  const root = path.resolve(rec.dir);
+  const how = dirVar ? `KOMMO_RECORDINGS_DIR=${dirVar}` : `KOMMO_RECORDINGS_DIR unset: the bundled default ${asteriskDir}`;
+  if (seen === root || seen.startsWith(`${root}${path.sep}`)) return ok(N_REC, `MixMonitor writes into ${seen}, under recordings.dir ${root} (${how})`);
+  return warn(
+    N_REC,
+    `MixMonitor writes into ${asteriskDir} (${how}), which is not under recordings.dir ${root}${rec.asterisk_dir ? ` (mapped through recordings.asterisk_dir ${rec.asterisk_dir}: ${seen})` : ''} — calls will be registered without a recording link: set recordings.dir to a parent of it, or recordings.asterisk_dir when Asterisk runs in a chroot or container`,
+  );
 }
 
 // --- Kommo ---------------------------------------------------------------------------

@@ -12,4 +12,6 @@ export interface CheckResult {
   skipped?: boolean;
   /** The error code behind a failure, when there is one. */
   code?: string;
+  /** Passed, but something will not work as an administrator expects (printed WARN; exit code 0). */
+  warning?: boolean;
 }

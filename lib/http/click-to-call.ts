@@ -20,6 +20,12 @@ export interface ClickToCallRequest {
   signal?: AbortSignal;
 }
 
+/**
+ * What a placed click-to-call answers, and nothing else: the dialplan's internals
+ * (channel, context, trunk, the hook's changes) stay on the server.
+ */
+export const CLICK_TO_CALL_FIELDS = ['placed', 'state', 'actionId', 'channelId', 'otherChannelId', 'extension', 'userId', 'number'] as const;
+
 export interface ClickToCallResult {
   placed: boolean;
   actionId?: string;

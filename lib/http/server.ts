@@ -22,7 +22,7 @@ import type { Logger } from 'pino';
 import type { DeepReadonly, HttpConfig } from '../config/types.js';
 import { redact } from '../log.js';
 import { authenticate, type AuthContext, type AuthKind } from './auth.js';
-import { clickToCallStatus, readClickToCall, type ClickToCall } from './click-to-call.js';
+import { CLICK_TO_CALL_FIELDS, clickToCallStatus, readClickToCall, type ClickToCall } from './click-to-call.js';
 import { HttpError } from './errors.js';
 import { createPeerErrorLog } from '../log-throttle.js';
 import { METRICS_CONTENT_TYPE, renderMetrics } from './metrics.js';
@@ -130,8 +130,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
         const result = await clickToCall({ ...request, signal });
         if (signal.aborted) return;
         if (result.placed) {
-          const { error: _error, status: _status, ...rest } = result;
-          sendJson(res, 200, redact(rest), cors);
+          const answer = Object.fromEntries(CLICK_TO_CALL_FIELDS.filter((k) => result[k] !== undefined).map((k) => [k, result[k]]));
+          sendJson(res, 200, answer, cors);
           return;
         }
         const status = clickToCallStatus(result);

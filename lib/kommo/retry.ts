@@ -21,10 +21,12 @@
  *   (refused, reset, timeouts) are bounded by the `maxElapsedMs` budget (and the caller's
  *   AbortSignal), so a create survives an outage of tens of seconds — never-sent requests
  *   only, so without risking a duplicate — and a lookup rides out a flapping network.
- * - Delays: capped exponential backoff with full jitter,
- *   `random(0, min(maxDelayMs, baseDelayMs * 2^(attempt-1)))`, clamped to what is left of
- *   `maxElapsedMs` (the last try happens at the edge of the budget, not before it).
+ * - Delays: the connector's one backoff (../backoff.ts) with full jitter,
+ *   `random(0, min(maxDelayMs, baseDelayMs * 2^(attempt-1)))`, never below a Retry-After,
+ *   clamped to what is left of `maxElapsedMs` (the last try happens at the edge of the
+ *   budget, not before it).
  */
+import { delay } from '../backoff.js';
 
 export interface RetryPolicy {
   /** Attempts (first one included) that Kommo answered (429/5xx), before giving up. >= 1. */
@@ -72,13 +74,6 @@ export interface RetryDecision {
   readonly reason: string;
 }
 
-/** Capped exponential backoff with full jitter, for the n-th attempt (1-based). */
-export function backoffDelay(attempt: number, policy: RetryPolicy, random: number): number {
-  const exp = Math.min(30, Math.max(0, attempt - 1));
-  const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** exp);
-  return Math.floor(cap * Math.min(Math.max(random, 0), 1));
-}
-
 /**
  * Decide whether to retry after `attempt` attempts (1-based) ended in `outcome`.
  * Pure: no clock, no randomness of its own.
@@ -111,9 +106,9 @@ export function decideRetry(
   }
   const left = policy.maxElapsedMs - ctx.elapsedMs;
   if (left <= 0) return stop(`retry budget of ${policy.maxElapsedMs} ms spent`);
-  const delay = Math.max(minDelay, backoffDelay(attempt, policy, ctx.random));
+  const wait = delay(attempt - 1, { baseMs: policy.baseDelayMs, maxMs: policy.maxDelayMs, jitter: 'full', floorMs: minDelay }, ctx.random);
   if (minDelay > left) return stop(`Retry-After of ${minDelay} ms is beyond the retry budget`);
-  return { retry: true, delayMs: Math.min(delay, left), maybeApplied: false, reason: 'retryable' };
+  return { retry: true, delayMs: Math.min(wait, left), maybeApplied: false, reason: 'retryable' };
 }
 
 /**

@@ -12,7 +12,7 @@ export { shouldRegister, registrationVerdict, builtInVerdict } from './filter.js
 export type { FilterVerdict, FilterDeps } from './filter.js';
 export { ContactCache } from './contact-cache.js';
 export type { CachedContact, ContactCacheOptions } from './contact-cache.js';
-export { backoffMs, classifyFailure } from './retry-schedule.js';
+export { classifyFailure } from './retry-schedule.js';
 export { callStatusOf, kommoDirection, CALL_STATUS } from './call-facts.js';
 export { RegistrationError, RegistrationStoppedError } from './errors.js';
 export type { CallRecord, RecordStatus, StepResults, StoreStats, RecordError, CreateKind } from './types.js';

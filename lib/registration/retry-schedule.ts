@@ -3,28 +3,17 @@
  *
  * Transient (Kommo unreachable, 429, 5xx, expired token that could not be refreshed
  * for network reasons, store I/O): the worker pauses **all** registration for a
- * capped exponential backoff with equal jitter, then lets one call through as a probe.
+ * capped exponential backoff with equal jitter (../backoff.ts), at least a Retry-After,
+ * then lets one call through as a probe.
  * Anything else (Kommo said no, a bug): the record is `failed` until `retryFailed`.
  */
 import { isTransient } from '../kommo/errors.js';
 import { KaError } from '../errors.js';
+import type { BackoffPolicy } from '../backoff.js';
 
-export interface BackoffPolicy {
-  baseMs: number;
-  maxMs: number;
-}
-
-/**
- * Delay before the n-th retry (1-based): `min(max, base * 2^(n-1))`, jittered into
- * [d/2, d), and at least `retryAfterMs` when Kommo asked for it.
- */
-export function backoffMs(failures: number, policy: BackoffPolicy, random: number, retryAfterMs?: number): number {
-  const n = Math.max(1, failures);
-  const base = Math.max(1, policy.baseMs);
-  const cap = Math.max(base, policy.maxMs);
-  const d = Math.min(cap, base * 2 ** Math.min(30, n - 1));
-  const jittered = Math.floor(d / 2 + (d / 2) * Math.min(Math.max(random, 0), 0.999999));
-  return Math.max(jittered, retryAfterMs ?? 0);
+/** The registration pause: the connector's one backoff (../backoff.ts) with equal jitter. */
+export function pausePolicy(baseMs: number, maxMs: number, retryAfterMs?: number): BackoffPolicy {
+  return { baseMs: Math.max(1, baseMs), maxMs, jitter: 'equal', ...(retryAfterMs === undefined ? {} : { floorMs: retryAfterMs }) };
 }
 
 export type FailureKind = 'transient' | 'permanent';

@@ -25,7 +25,8 @@ import { RegistrationPausedError, RegistrationStoppedError } from './errors.js';
 import { registrationVerdict, shouldRegister, type FilterVerdict } from './filter.js';
 import { runPipeline, type PipelineDeps, type PipelineRun } from './pipeline.js';
 import { forgetLookups } from './run-context.js';
-import { backoffMs, classifyFailure, errorSummary, retryAfterOf } from './retry-schedule.js';
+import { delay } from '../backoff.js';
+import { classifyFailure, errorSummary, pausePolicy, retryAfterOf } from './retry-schedule.js';
 import type { CallStore } from './store.js';
 import type { RecordError, StoreStats } from './types.js';
 
@@ -88,7 +89,7 @@ export function createRegistrar(opts: RegistrarOptions): Registrar {
   const concurrency = Math.max(1, opts.concurrency ?? 4);
   const cache = opts.contactCache ?? new ContactCache({ matchDigits: config.phone.match_digits, now });
   const rewriter = createPhoneRewriter(config.phone.rewrite_rules);
-  const policy = { baseMs: config.registration.retry_base_ms, maxMs: config.registration.retry_max_ms };
+  const { retry_base_ms: baseMs, retry_max_ms: maxMs } = config.registration;
   const maxAttempts = config.registration.max_attempts;
   const deps: PipelineDeps = {
     config, kommo, hooks, cache, rewriter, now,
@@ -159,7 +160,7 @@ export function createRegistrar(opts: RegistrarOptions): Registrar {
     const p = processOne(id)
       .catch((err: unknown) => {
         logger.error({ err, record: id }, 'registration worker error; will retry');
-        queue.set(id, now() + backoffMs(1, policy, random()));
+        queue.set(id, now() + delay(0, pausePolicy(baseMs, maxMs), random()));
       })
       .finally(() => {
         inFlight.delete(id);
@@ -220,7 +221,7 @@ export function createRegistrar(opts: RegistrarOptions): Registrar {
       // Failures of calls started before the pause do not lengthen it.
       if (outage.until <= t) {
         outage.failures++;
-        outage.until = t + backoffMs(outage.failures, policy, random(), retryAfterOf(err));
+        outage.until = t + delay(outage.failures - 1, pausePolicy(baseMs, maxMs, retryAfterOf(err)), random());
         log.warn({ err: summary, failures: outage.failures, paused_ms: outage.until - t }, 'Kommo unavailable; pausing registration');
       }
       const giveUp = maxAttempts > 0 && attempts >= maxAttempts;

@@ -3,7 +3,7 @@
 // end-to-end tests. One instance per call; every port is picked free, so
 // test files may run in parallel.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdtempSync, copyFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdtempSync, copyFileSync } from 'node:fs';
 import path from 'node:path';
 import { asteriskConfig } from './asterisk-config.js';
 import { AmiTestClient } from './asterisk-ami.js';
@@ -42,6 +42,8 @@ export interface StartAsteriskOptions {
   startTimeoutMs?: number;
   /** keep the generated dir after stop() (default: only when env KA_KEEP_ASTERISK=1) */
   keepDir?: boolean;
+  /** configuration files to write instead of the generated ones, e.g. { 'features.conf': '[general]\n' } */
+  files?: Record<string, string>;
 }
 
 export interface AsteriskInstance {
@@ -162,6 +164,15 @@ export async function startAsterisk(opts: StartAsteriskOptions = {}): Promise<As
   installSafetyNet();
 
   mkdirSync(path.join(root, 'tmp'), { recursive: true, mode: 0o1777 });
+  // On a real system the monitor directory belongs to the user Asterisk runs as, so the
+  // bundled dialplan's default KOMMO_RECORDINGS_DIR (monitor/kommo) can be created by
+  // MixMonitor. Here Asterisk runs as root (without CAP_DAC_OVERRIDE): give root the
+  // ownership the asterisk user has on a stock install.
+  try {
+    for (const dir of ['var/spool/asterisk', 'var/spool/asterisk/monitor']) chownSync(path.join(root, dir), 0, 0);
+  } catch {
+    // no such directory in this root: the default recordings directory is not used
+  }
   const hostDir = mkdtempSync(path.join(root, 'tmp', 'ka-test-'));
   const chrootDir = '/' + path.relative(root, hostDir);
   for (const sub of ['etc', 'db', 'keys/keys', 'spool', 'run', 'log', 'cache', 'recordings']) {
@@ -205,7 +216,7 @@ export async function startAsterisk(opts: StartAsteriskOptions = {}): Promise<As
     extraDialplan: opts.extraDialplan ?? '',
     queueMemberTimeout: opts.queueMemberTimeout ?? 15,
   });
-  for (const [name, text] of Object.entries(files)) {
+  for (const [name, text] of Object.entries({ ...files, ...opts.files })) {
     writeFileSync(path.join(hostDir, name === 'asterisk.conf' ? name : path.join('etc', name)), text);
   }
   const confPath = `${chrootDir}/asterisk.conf`;

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { pino } from 'pino';
-import { createAmiClient, reconnectDelay, type AmiClient } from '../../lib/ami/client.js';
+import { createAmiClient, type AmiClient } from '../../lib/ami/client.js';
 import { AmiError } from '../../lib/ami/errors.js';
 import type { AmiEvent } from '../../lib/ami/events.js';
 import type { AmiConfig } from '../../lib/config/types.js';
@@ -265,11 +265,29 @@ t.test('a throwing event listener is logged, never breaks the session', async (t
   t.equal((await client.action({ action: 'Ping' })).response, 'Success');
 });
 
-t.test('reconnectDelay: capped exponential backoff with jitter', async (t) => {
-  t.equal(reconnectDelay(0, 500, 30000, () => 0), 250);
-  t.equal(reconnectDelay(0, 500, 30000, () => 0.999999), 500);
-  t.equal(reconnectDelay(3, 500, 30000, () => 0), 2000);
-  t.equal(reconnectDelay(20, 500, 30000, () => 0), 15000);
-  t.ok(reconnectDelay(20, 500, 30000, () => 0.999999) <= 30000);
-  t.equal(reconnectDelay(1000, 500, 30000, () => 1 - Number.EPSILON), 30000);
+
+t.test('connect({ retry: true }) keeps trying on its own backoff, never sooner than reconnect_min_ms', async (t) => {
+  const probe = new FakeAmi();
+  const port = await probe.listen();
+  await probe.close(); // a port that refuses, for now
+  const lines: Array<{ msg: string; delayMs?: number }> = [];
+  const log = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l)) });
+  const client = createAmiClient(config(port, { reconnect_min_ms: 200, reconnect_max_ms: 400 }), { logger: log, random: () => 0 });
+  t.teardown(() => client.destroy());
+  const started = Date.now();
+  const connected = client.connect({ retry: true });
+  await sleep(700);
+  const fake = new FakeAmi();
+  await fake.listen(port);
+  t.teardown(() => fake.close());
+  await connected;
+  t.ok(client.isConnected(), 'connected once the server is there');
+  const delays = lines.filter((l) => l.msg === 'AMI reconnect scheduled').map((l) => l.delayMs ?? -1);
+  t.ok(delays.length >= 2, `retried on its own (${delays.join(', ')} ms)`);
+  t.ok(delays.every((d) => d >= 200 && d <= 400), 'every delay within [reconnect_min_ms, reconnect_max_ms], jitter 0 included');
+  t.ok(Date.now() - started >= 700);
+
+  const once = createAmiClient(config(port + 1 === 65536 ? 1 : port + 1), { logger, random: () => 0 });
+  t.teardown(() => once.destroy());
+  await t.rejects(once.connect(), { code: 'AMI_CONNECT_FAILED' }, 'without retry the first failure is the caller\'s (check)');
 });

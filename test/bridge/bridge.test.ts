@@ -14,9 +14,15 @@ class FakeAmi extends EventEmitter implements BridgeAmi {
   connected = false;
   connects = 0;
   failFirst = 0;
-  async connect(): Promise<void> {
+  connectOptions: unknown[] = [];
+  /** Like the AMI client: with `retry` the refused attempts are retried inside connect(). */
+  async connect(options?: { retry?: boolean }): Promise<void> {
     this.connects++;
-    if (this.failFirst-- > 0) throw new Error('refused');
+    this.connectOptions.push(options);
+    while (this.failFirst-- > 0) {
+      if (!options?.retry) throw new Error('refused');
+      await new Promise((r) => setTimeout(r, 2));
+    }
     this.connected = true;
     this.emit('connected');
   }
@@ -160,14 +166,15 @@ t.test('resync after a reconnect: a call that ended while away is submitted once
   await bridge.close();
 });
 
-t.test('start retries a refused AMI connect; close drains submits before closing the registrar', async (t) => {
+t.test('start leaves reconnecting to the AMI client; close drains submits before closing the registrar', async (t) => {
   const ami = new FakeAmi();
   ami.failFirst = 2;
   const registrar = fakeRegistrar(undefined, 30);
-  const bridge = createBridge({ config, ami, registrar, logger, trackerContext: testContext(), connectRetryMs: 5 });
+  const bridge = createBridge({ config, ami, registrar, logger, trackerContext: testContext(), firstConnectWaitMs: 5 });
   await bridge.start();
   await new Promise((r) => setTimeout(r, 50));
-  t.equal(ami.connects, 3);
+  t.equal(ami.connects, 1, 'one connect({ retry: true }): the bridge has no retry loop of its own');
+  t.same(ami.connectOptions, [{ retry: true }]);
   t.ok(bridge.stats().ami_connected);
   ami.feed(loadRecorded('inbound-busy'));
   const closing = bridge.close();

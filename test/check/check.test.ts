@@ -13,12 +13,18 @@ const config: CheckConfig = {
   ami: { host: '127.0.0.1', port: 5038, username: 'kommo', secret: 's3cret', action_timeout_ms: 1000, reconnect_min_ms: 100, reconnect_max_ms: 1000, max_queued_actions: 10 },
   kommo: { base_url: 'https://sandbox.kommo.com', long_lived_token: 'tok', phone_enum: 'WORK' },
   pbx: { extensions: { '101': 5001, '102': 5002 }, default_user_id: 5003 },
+  // the defaults of recordings.dir and of the bundled dialplan
+  recordings: { enabled: true, dir: '/var/spool/asterisk/monitor' },
 };
 
 interface AmiPlan {
   connect?: Error;
   endpoints?: string[] | Error;
+  /** Getvar answers (globals and FEATUREMAP()); the default is a features.conf with both transfer codes. */
+  vars?: Record<string, string>;
 }
+
+const FEATURES = { 'FEATUREMAP(atxfer)': '*2', 'FEATUREMAP(blindxfer)': '#1' };
 
 function fakeAmi(plan: AmiPlan = {}): CheckAmi & { destroyed: boolean; actions: string[] } {
   const ami = {
@@ -26,6 +32,10 @@ function fakeAmi(plan: AmiPlan = {}): CheckAmi & { destroyed: boolean; actions: 
     actions: [] as string[],
     connect: async () => {
       if (plan.connect) throw plan.connect;
+    },
+    action: async (f: { action: string; variable?: string }) => {
+      ami.actions.push(`${f.action}:${f.variable ?? ''}`);
+      return { response: 'Success', value: { ...FEATURES, ...plan.vars }[f.variable ?? ''] ?? '' };
     },
     actionList: async (f: { action: string }) => {
       ami.actions.push(f.action);
@@ -87,6 +97,8 @@ t.test('all good', async (t) => {
       'ok    Configuration (valid: /etc/kommo-asterisk/config.json)',
       'ok    AMI login (127.0.0.1:5038 as kommo)',
       'ok    Extensions in Asterisk (2 mapped: 101, 102)',
+      'ok    Transfers (attended *2, blind #1, Dial options "t")',
+      'ok    Recordings directory (MixMonitor writes into /var/spool/asterisk/monitor/kommo, under recordings.dir /var/spool/asterisk/monitor (KOMMO_RECORDINGS_DIR unset: the bundled default /var/spool/asterisk/monitor/kommo))',
       'ok    Kommo token (account sandbox (id 1000001))',
       'ok    Kommo PHONE contact field (PHONE field 1001, enum WORK 2001)',
       'ok    Kommo users (2 mapped users active)',
@@ -94,7 +106,7 @@ t.test('all good', async (t) => {
       '',
     ].join('\n'),
   );
-  t.same(ami.actions, ['PJSIPShowEndpoints']);
+  t.same([...ami.actions].sort(), ['Getvar:FEATUREMAP(atxfer)', 'Getvar:FEATUREMAP(blindxfer)', 'Getvar:KOMMO_DIAL_OPTIONS', 'Getvar:KOMMO_RECORD', 'Getvar:KOMMO_RECORDINGS_DIR', 'PJSIPShowEndpoints']);
   t.ok(ami.destroyed, 'the AMI client is closed');
 });
 
@@ -125,7 +137,7 @@ t.test('unknown extension; SIP tech; no endpoints; other tech', async (t) => {
   t.equal(exitCodeFor(results), 1);
   const sip = fakeAmi({ endpoints: ['101', '102'] });
   results = await runChecks({ config: { ...config, originate: { channel_tech: 'SIP' } }, kommo: fakeKommo(), amiFactory: () => sip, logger });
-  t.same(sip.actions, ['SIPpeers']);
+  t.same(sip.actions.filter((a) => !a.startsWith('Getvar')), ['SIPpeers']);
   results = await runChecks({
     config,
     kommo: fakeKommo(),
@@ -215,4 +227,30 @@ t.test('exitCodeFor', async (t) => {
   t.equal(exitCodeFor([{ name: 'a', ok: true, detail: '' }]), 0);
   t.equal(exitCodeFor([{ name: 'a', ok: true, detail: '' }, { name: 'b', ok: false, skipped: true, detail: '' }]), 1);
   t.equal(formatChecks([{ name: 'x', ok: true, detail: '' }]), 'ok    x\n');
+});
+
+t.test('transfers and the recordings directory: warnings that do not fail the check', async (t) => {
+  const run = async (vars: Record<string, string>, over: Partial<CheckConfig> = {}) => {
+    const results = await runChecks({ config: { ...config, ...over }, kommo: fakeKommo(), amiFactory: () => fakeAmi({ vars }), logger });
+    return { text: formatChecks(results), code: exitCodeFor(results) };
+  };
+  let r = await run({ 'FEATUREMAP(atxfer)': '', 'FEATUREMAP(blindxfer)': '' });
+  t.match(r.text, /^WARN  Transfers: no attended-transfer code: add "atxfer => \*2" under \[featuremap\] in features\.conf .*; no blind-transfer code/m);
+  t.equal(r.code, 0, 'a warning is not a failure');
+  r = await run({ KOMMO_DIAL_OPTIONS: 'r' });
+  t.match(r.text, /^WARN  Transfers: KOMMO_DIAL_OPTIONS is "r" without "t": the manager who answers an autodistributed call cannot transfer it$/m);
+  r = await run({ KOMMO_DIAL_OPTIONS: 'U(sub^arg)Tt' });
+  t.match(r.text, /^ok    Transfers \(attended \*2, blind #1, Dial options "U\(sub\^arg\)Tt"\)$/m);
+  r = await run({ KOMMO_DIAL_OPTIONS: 'U(t)' });
+  t.match(r.text, /^WARN  Transfers: KOMMO_DIAL_OPTIONS is "U\(t\)" without "t"/m, 'a "t" inside an option\'s argument does not count');
+  r = await run({ KOMMO_RECORDINGS_DIR: '/srv/recordings' });
+  t.match(r.text, /^WARN  Recordings directory: MixMonitor writes into \/srv\/recordings \(KOMMO_RECORDINGS_DIR=\/srv\/recordings\), which is not under recordings\.dir \/var\/spool\/asterisk\/monitor — calls will be registered without a recording link/m);
+  r = await run({}, { recordings: { enabled: true, dir: '/var/lib/asterisk-chroot/var/spool/asterisk/monitor', asterisk_dir: '/var/spool/asterisk/monitor' } });
+  t.match(r.text, /^ok    Recordings directory \(MixMonitor writes into \/var\/lib\/asterisk-chroot\/var\/spool\/asterisk\/monitor\/kommo, under recordings\.dir/m, 'a chroot mapped with recordings.asterisk_dir');
+  r = await run({}, { recordings: { enabled: true, dir: '/var/lib/asterisk-chroot/var/spool/asterisk/monitor' } });
+  t.match(r.text, /^WARN  Recordings directory: .*recordings\.asterisk_dir when Asterisk runs in a chroot or container/m, 'the same chroot without the mapping');
+  r = await run({ KOMMO_RECORD: 'no', KOMMO_RECORDINGS_DIR: '/elsewhere' });
+  t.match(r.text, /^ok    Recordings directory \(the bundled dialplan does not record/m);
+  r = await run({}, { recordings: { enabled: false, dir: '/x' } });
+  t.match(r.text, /^ok    Recordings directory \(recording links off/m);
 });

@@ -390,3 +390,14 @@ t.test('client errors are logged once per code per interval, counted in /metrics
   const metrics = await http(s.port, 'GET', '/metrics', { headers: bearer });
   t.match(metrics.body.toString(), /^kommo_asterisk_peer_errors_total\{source="http",code="HTTP_AUTH_INVALID"\} 40$/m);
 });
+
+t.test('a placed click-to-call answers the documented fields only: no dialplan internals', async (t) => {
+  const s = await setup(t);
+  s.setResult({
+    placed: true, state: 'queued', actionId: 'a-9', channelId: 'c-9', otherChannelId: 'o-9', extension: '101', userId: 5001, number: '79991234567',
+    params: { channel: 'PJSIP/101', context: 'kommo-originate', caller_id: '"Kommo" <79991234567>' }, hookApplied: true,
+  });
+  const r = await http(s.port, 'POST', '/api/v1/click-to-call', { headers: { ...bearer, ...jsonCT }, body: JSON.stringify({ user_id: 5001, phone: '+7 999 123-45-67' }) });
+  t.equal(r.status, 200);
+  t.same(r.json(), { placed: true, state: 'queued', actionId: 'a-9', channelId: 'c-9', otherChannelId: 'o-9', extension: '101', userId: 5001, number: '79991234567' });
+});

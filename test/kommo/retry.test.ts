@@ -1,6 +1,6 @@
 import t from 'tap';
 import {
-  backoffDelay, decideRetry, DEFAULT_RETRY_POLICY, parseRetryAfter, retryPolicyFromConfig, type AttemptOutcome, type RetryPolicy,
+  decideRetry, DEFAULT_RETRY_POLICY, parseRetryAfter, retryPolicyFromConfig, type AttemptOutcome, type RetryPolicy,
 } from '../../lib/kommo/retry.js';
 
 const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1000, maxElapsedMs: 10_000 };
@@ -12,15 +12,6 @@ const refused: AttemptOutcome = { kind: 'network', sent: false, code: 'ECONNREFU
 const resetAfterSend: AttemptOutcome = { kind: 'network', sent: true, code: 'UND_ERR_SOCKET' };
 const headersTimeout: AttemptOutcome = { kind: 'timeout', sent: true, phase: 'headers' };
 const connectTimeout: AttemptOutcome = { kind: 'timeout', sent: false, phase: 'connect' };
-
-t.test('backoff is capped exponential with full jitter', async (t) => {
-  t.equal(backoffDelay(1, policy, 0.999999), 99);
-  t.equal(backoffDelay(2, policy, 0.999999), 199);
-  t.equal(backoffDelay(4, policy, 0.999999), 799);
-  t.equal(backoffDelay(5, policy, 0.999999), 999, 'capped at maxDelayMs');
-  t.equal(backoffDelay(60, policy, 0.999999), 999, 'no overflow on huge attempts');
-  t.equal(backoffDelay(3, policy, 0), 0, 'full jitter reaches zero');
-});
 
 t.test('answers that are final are never retried', async (t) => {
   for (const s of [400, 401, 402, 403, 404, 422]) {

@@ -5,7 +5,7 @@ import { callStatusOf, kommoDirection, rawClientNumber } from '../../lib/registr
 import {
   callDirection, isMissed, lastConversationDuration, lastRungConversation, parseCallTime, talkedConversation,
 } from '../../lib/tracker/helpers.js';
-import { backoffMs, classifyFailure } from '../../lib/registration/retry-schedule.js';
+import { classifyFailure } from '../../lib/registration/retry-schedule.js';
 import { KommoApiError, KommoAuthError } from '../../lib/kommo/errors.js';
 import { makeCall, unreachable } from './helpers.js';
 
@@ -66,15 +66,6 @@ t.test('duration of the last answered conversation; who talked; who rang last', 
   t.equal(parseCallTime('2026-11-20 10:00:00'), new Date(2026, 10, 20, 10, 0, 0).getTime());
 });
 
-t.test('backoff: capped, jittered, Retry-After honoured', async (t) => {
-  const p = { baseMs: 100, maxMs: 1000 };
-  t.equal(backoffMs(1, p, 0), 50);
-  t.equal(backoffMs(1, p, 0.999999), 99);
-  t.equal(backoffMs(3, p, 0), 200);
-  t.equal(backoffMs(20, p, 0), 500, 'capped at max (jittered into [max/2, max))');
-  t.ok(backoffMs(20, p, 0.9999) < 1000);
-  t.equal(backoffMs(1, p, 0, 5000), 5000);
-});
 
 t.test('failure classes', async (t) => {
   t.equal(classifyFailure(unreachable(true)), 'transient');
