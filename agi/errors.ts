@@ -26,7 +26,7 @@
  * | AGI_INVALID_OPTIONS     | createAgiServer / acceptAgiSession options are wrong             |
  * | AGI_REFUSED             | a connection was refused: not in `agi.allow_from`, over `agi.max_connections`, or the server is closing (logged, never thrown) |
  */
-import { KaError } from '../lib/errors.js';
+import { KaError } from '../lib/platform/errors.js';
 
 export type AgiErrorCode =
   | 'AGI_INVALID_ARGUMENT'

@@ -19,7 +19,7 @@ import type { Logger } from 'pino';
 import { AgiError } from './errors.js';
 import { AgiSession, PEER_ERROR_CODES, type AgiSessionOptions } from './session.js';
 import { createAllowList } from './allow-list.js';
-import { createPeerErrorLog } from '../lib/log-throttle.js';
+import { createPeerErrorLog } from '../lib/platform/log-throttle.js';
 
 export interface AgiHandlerContext {
   /** Aborted at the handler deadline and on server destroy(). */

@@ -21,7 +21,7 @@ import type { Logger } from 'pino';
 import { encodeCommand, parseEnv, parseReply, type AgiArgument, type AgiRequest, type AgiSuccessReply } from './codec.js';
 import { AgiError, type AgiErrorCode } from './errors.js';
 import { AgiFramer, type AgiFrame } from './framer.js';
-import type { PeerErrorLog } from '../lib/log-throttle.js';
+import type { PeerErrorLog } from '../lib/platform/log-throttle.js';
 
 /** Errors that only a peer's bytes (or silence) cause: rate-limited, logged without stacks. */
 export const PEER_ERROR_CODES: ReadonlySet<string> = new Set([

@@ -16,10 +16,10 @@ import { performance } from 'node:perf_hooks';
 import { Worker, isMainThread, parentPort } from 'node:worker_threads';
 import { pino } from 'pino';
 import { buildCore, startAgi, type AgiRuntime, type Core } from '../bin/compose.js';
-import { buildConfig } from '../lib/config/index.js';
-import { createKommoClient, createRateLimiter } from '../lib/kommo/index.js';
-import { createLogger } from '../lib/log.js';
-import { SEED_IDS, startSimulator, type KommoSimulator, type SeedParty } from '../lib/simulator/index.js';
+import { buildConfig } from '../lib/platform/config/index.js';
+import { createKommoClient, createRateLimiter } from '../lib/adapters/kommo/index.js';
+import { createLogger } from '../lib/platform/log.js';
+import { SEED_IDS, startSimulator, type KommoSimulator, type SeedParty } from '../rig/simulator/index.js';
 import { runAgiSession } from './agi-client.js';
 
 const QUICK = process.argv.includes('--quick');

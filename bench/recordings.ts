@@ -4,7 +4,7 @@
  *   npm run build && node dist/bench/recordings.js [--lame /usr/bin/lame] [--seconds 600] [--bitrate 32] [--parallel 2]
  *
  * Generates an 8 kHz mono 16-bit WAV (what MixMonitor writes) of a sine wave and
- * converts it with the product's converter (lib/recordings/convert.ts, node-lame →
+ * converts it with the product's converter (lib/domain/recordings/convert.ts, node-lame →
  * lame), sequentially and then `--parallel` at a time. The figure is seconds of
  * audio per second of wall time ("× real time").
  */
@@ -12,8 +12,8 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { convertToMp3 } from '../lib/recordings/convert.js';
-import { sineWav } from '../lib/recordings/wav.js';
+import { convertToMp3 } from '../lib/domain/recordings/convert.js';
+import { sineWav } from '../lib/domain/recordings/wav.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

@@ -22,15 +22,15 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import { normalizeEvent, type AmiEvent } from '../lib/ami/events.js';
-import type { CallFull } from '../lib/call/types.js';
-import { buildConfig } from '../lib/config/index.js';
-import { createHookRunner } from '../lib/hooks/loader.js';
-import { createKommoClient } from '../lib/kommo/index.js';
-import { createRegistrar, openCallStore } from '../lib/registration/index.js';
-import { SEED_IDS, startSimulator, type KommoSimulator } from '../lib/simulator/index.js';
-import { createTrackerContext, withNow } from '../lib/tracker/classify.js';
-import { initialState, reduce } from '../lib/tracker/reducer.js';
+import { normalizeEvent, type AmiEvent } from '../lib/protocol/ami/events.js';
+import type { CallFull } from '../lib/domain/call/types.js';
+import { buildConfig } from '../lib/platform/config/index.js';
+import { createHookRunner } from '../lib/adapters/hooks/loader.js';
+import { createKommoClient } from '../lib/adapters/kommo/index.js';
+import { createRegistrar, openCallStore } from '../lib/domain/registration/index.js';
+import { SEED_IDS, startSimulator, type KommoSimulator } from '../rig/simulator/index.js';
+import { createTrackerContext, withNow } from '../lib/domain/tracker/classify.js';
+import { initialState, reduce } from '../lib/domain/tracker/reducer.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);

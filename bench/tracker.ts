@@ -16,11 +16,11 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AmiParser } from '../lib/ami/parser.js';
-import { normalizeEvent, type AmiEvent } from '../lib/ami/events.js';
-import { createTrackerContext, withNow } from '../lib/tracker/classify.js';
-import { initialState, reduce } from '../lib/tracker/reducer.js';
-import type { TrackerState } from '../lib/tracker/types.js';
+import { AmiParser } from '../lib/protocol/ami/parser.js';
+import { normalizeEvent, type AmiEvent } from '../lib/protocol/ami/events.js';
+import { createTrackerContext, withNow } from '../lib/domain/tracker/classify.js';
+import { initialState, reduce } from '../lib/domain/tracker/reducer.js';
+import type { TrackerState } from '../lib/domain/tracker/types.js';
 
 type Raw = Record<string, string | string[]>;
 

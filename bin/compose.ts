@@ -3,28 +3,28 @@
  * client, the hook runner, sockets and servers from the frozen config.
  * Everything else receives what it needs as arguments.
  */
-import { originMatchers } from '../lib/http/cors.js';
-import { delay, type BackoffPolicy } from '../lib/backoff.js';
-import { mapAsteriskPath } from '../lib/recordings/path-map.js';
+import { originMatchers } from '../lib/adapters/http/cors.js';
+import { delay, type BackoffPolicy } from '../lib/platform/backoff.js';
+import { mapAsteriskPath } from '../lib/domain/recordings/path-map.js';
 import type { Logger } from 'pino';
-import { loadConfig, formatConfigError, type FrozenConfig } from '../lib/config/index.js';
-import { createLogger } from '../lib/log.js';
-import { createKommoClient, type KommoClient } from '../lib/kommo/index.js';
-import { createHookRunner, type HookRunner } from '../lib/hooks/loader.js';
-import { createPhoneRewriter, normalizeClientPhone } from '../lib/phone.js';
-import { truncateName } from '../lib/hooks/shapes.js';
-import { createAutodistribution, type Autodistribution, type AutodistHooks } from '../lib/autodistribution/service.js';
+import { loadConfig, formatConfigError, type FrozenConfig } from '../lib/platform/config/index.js';
+import { createLogger } from '../lib/platform/log.js';
+import { createKommoClient, type KommoClient } from '../lib/adapters/kommo/index.js';
+import { createHookRunner, type HookRunner } from '../lib/adapters/hooks/loader.js';
+import { createPhoneRewriter, normalizeClientPhone } from '../lib/platform/phone.js';
+import { truncateName } from '../lib/adapters/hooks/shapes.js';
+import { createAutodistribution, type Autodistribution, type AutodistHooks } from '../lib/domain/autodistribution/service.js';
 import { createAgiServer, type AgiServer } from '../agi/server.js';
-import { autodistributionRoute } from '../agi/autodistribution-route.js';
-import { createAmiClient, type AmiClient } from '../lib/ami/index.js';
-import { createBridge, type Bridge } from '../lib/bridge/index.js';
-import { assertPhoneField } from '../lib/check/phone-field.js';
-import { createHttpServer, type HttpServer, type StatusSnapshot } from '../lib/http/index.js';
-import type { ClickToCall as HttpClickToCall } from '../lib/http/click-to-call.js';
-import { KommoError } from '../lib/kommo/index.js';
-import { createClickToCall } from '../lib/originate/index.js';
-import { createRecordingLinks, createRecordingProcessor, type RecordingLinks, type RecordingProcessor } from '../lib/recordings/index.js';
-import { createRegistrar, openCallStore, type CallStore, type RecordingLinker, type Registrar } from '../lib/registration/index.js';
+import { autodistributionRoute } from '../lib/domain/autodistribution/agi-route.js';
+import { createAmiClient, type AmiClient } from '../lib/protocol/ami/index.js';
+import { createBridge, type Bridge } from '../lib/domain/bridge/index.js';
+import { assertPhoneField } from '../lib/domain/check/phone-field.js';
+import { createHttpServer, type HttpServer, type StatusSnapshot } from '../lib/adapters/http/index.js';
+import type { ClickToCall as HttpClickToCall } from '../lib/adapters/http/click-to-call.js';
+import { KommoError } from '../lib/adapters/kommo/index.js';
+import { createClickToCall } from '../lib/domain/originate/index.js';
+import { createRecordingLinks, createRecordingProcessor, type RecordingLinks, type RecordingProcessor } from '../lib/domain/recordings/index.js';
+import { createRegistrar, openCallStore, type CallStore, type RecordingLinker, type Registrar } from '../lib/domain/registration/index.js';
 
 /** Re-checking the PHONE field while Kommo is unavailable at start: 30 s, growing to 5 min. */
 const PHONE_FIELD_RECHECK: BackoffPolicy = { baseMs: 30_000, maxMs: 300_000, jitter: 'equal', floorMs: 30_000 };

@@ -6,7 +6,7 @@
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { DEFAULT_CONFIG_PATH } from '../lib/config/index.js';
+import { DEFAULT_CONFIG_PATH } from '../lib/platform/config/index.js';
 import { commands } from './commands/index.js';
 
 async function main(): Promise<void> {

@@ -2,7 +2,7 @@
  * The sandbox's report: what landed in the simulated Kommo, as plain-text
  * tables a PBX administrator can read at a glance.
  */
-import type { KommoSimulator } from '../lib/simulator/index.js';
+import type { KommoSimulator } from '../rig/simulator/index.js';
 
 const CALL_STATUS: Record<number, string> = {
   1: 'left a message',

@@ -9,13 +9,13 @@
 import { createWriteStream, mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildConfig } from '../lib/config/index.js';
-import { createLogger } from '../lib/log.js';
-import { startSimulator, type KommoSimulator } from '../lib/simulator/index.js';
-import { asteriskRootProblem, startAsterisk, type AsteriskInstance } from '../lib/sandbox/asterisk.js';
-import { freeTcpPort } from '../lib/sandbox/ports.js';
-import { startSipp, type SippScenario } from '../lib/sandbox/sipp.js';
-import { writeAudioUacScenario } from '../lib/sandbox/audio.js';
+import { buildConfig } from '../lib/platform/config/index.js';
+import { createLogger } from '../lib/platform/log.js';
+import { startSimulator, type KommoSimulator } from '../rig/simulator/index.js';
+import { asteriskRootProblem, startAsterisk, type AsteriskInstance } from '../rig/sandbox/asterisk.js';
+import { freeTcpPort } from '../rig/sandbox/ports.js';
+import { startSipp, type SippScenario } from '../rig/sandbox/sipp.js';
+import { writeAudioUacScenario } from '../rig/sandbox/audio.js';
 import { buildCore, startAgi, startBridge, startHttp } from './compose.js';
 import { renderSandboxReport } from './sandbox-report.js';
 

@@ -2,7 +2,7 @@
 # Build (once) a Debian sid root holding Asterisk 22, for the end-to-end tests.
 #
 # Debian bookworm ships no asterisk package; sid does. The tests run Asterisk
-# chrooted into this root (see test/helpers/asterisk.ts). The root lives outside
+# chrooted into this root (see rig/sandbox/asterisk.ts). The root lives outside
 # the checkout so CI and later runs reuse it; it is built only when missing.
 #
 #   KA_ASTERISK_ROOT   where the root lives   (default /var/cache/kommo-asterisk/sid-root)

@@ -12,10 +12,10 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startAsterisk, type AsteriskInstance } from '../test/helpers/asterisk.js';
-import { field, type AmiMessage, type AmiTestClient } from '../test/helpers/asterisk-ami.js';
-import { sipp, startSipp, type SippResult, type SippScenario } from '../test/helpers/sipp.js';
-import { freeTcpPort } from '../test/helpers/asterisk-ports.js';
+import { startAsterisk, type AsteriskInstance } from '../rig/sandbox/asterisk.js';
+import { field, type AmiMessage, type AmiTestClient } from '../rig/sandbox/asterisk-ami.js';
+import { sipp, startSipp, type SippResult, type SippScenario } from '../rig/sandbox/sipp.js';
+import { freeTcpPort } from '../rig/sandbox/ports.js';
 
 const OUT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'test', 'fixtures', 'ami');
 const CLIENT = { caller_num: '79991234567', caller_name: 'Ivan Petrov' };

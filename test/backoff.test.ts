@@ -1,12 +1,12 @@
 /**
- * The one backoff (lib/backoff.ts) and the policies that use it: Kommo retries (full
+ * The one backoff (lib/platform/backoff.ts) and the policies that use it: Kommo retries (full
  * jitter), registration pauses (equal jitter, Retry-After as a floor), AMI reconnects
  * (equal jitter, never below ami.reconnect_min_ms).
  */
 import t from 'tap';
-import { delay, type BackoffPolicy } from '../lib/backoff.js';
-import { pausePolicy } from '../lib/registration/retry-schedule.js';
-import { decideRetry, DEFAULT_RETRY_POLICY } from '../lib/kommo/retry.js';
+import { delay, type BackoffPolicy } from '../lib/platform/backoff.js';
+import { pausePolicy } from '../lib/domain/registration/retry-schedule.js';
+import { decideRetry, DEFAULT_RETRY_POLICY } from '../lib/adapters/kommo/retry.js';
 
 const ALMOST_ONE = 1 - Number.EPSILON;
 const RANDOMS = [0, 0.001, 0.25, 0.5, 0.75, 0.999, ALMOST_ONE];

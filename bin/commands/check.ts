@@ -1,8 +1,8 @@
 import { buildCore, loadConfigOrExit } from '../compose.js';
-import { createAmiClient } from '../../lib/ami/index.js';
-import { exitCodeFor, formatChecks, runChecks } from '../../lib/check/index.js';
-import { createLogger } from '../../lib/log.js';
-import { DEFAULT_CONFIG_PATH } from '../../lib/config/index.js';
+import { createAmiClient } from '../../lib/protocol/ami/index.js';
+import { exitCodeFor, formatChecks, runChecks } from '../../lib/domain/check/index.js';
+import { createLogger } from '../../lib/platform/log.js';
+import { DEFAULT_CONFIG_PATH } from '../../lib/platform/config/index.js';
 import { configPath, type Command } from './types.js';
 
 const command: Command = {

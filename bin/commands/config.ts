@@ -1,5 +1,5 @@
 import { loadConfigOrExit } from '../compose.js';
-import { redact } from '../../lib/log.js';
+import { redact } from '../../lib/platform/log.js';
 import { configPath, type Command } from './types.js';
 
 const command: Command = {

@@ -1,7 +1,7 @@
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { buildCore, loadConfigOrExit } from '../compose.js';
-import { createAmiClient } from '../../lib/ami/index.js';
-import { createClickToCall, OriginateError } from '../../lib/originate/index.js';
+import { createAmiClient } from '../../lib/protocol/ami/index.js';
+import { createClickToCall, OriginateError } from '../../lib/domain/originate/index.js';
 import { configPath, type Command } from './types.js';
 
 interface Args {

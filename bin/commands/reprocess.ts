@@ -1,6 +1,6 @@
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { buildCore, buildRegistration, loadConfigOrExit } from '../compose.js';
-import { formatSummary, reprocess } from '../../lib/reprocess/index.js';
+import { formatSummary, reprocess } from '../../lib/domain/reprocess/index.js';
 import { configPath, type Command } from './types.js';
 
 interface Args {

@@ -13,7 +13,7 @@ const command: Command = {
       .option('latency', { type: 'number', default: 0, describe: 'milliseconds added to every answer' }),
   handler: async (raw) => {
     const argv = raw as ArgumentsCamelCase<{ port: number; host: string; token?: string; 'rate-limit': number; latency: number }>;
-    const { runSimulatorCli, parseSimulatorArgs } = await import('../../lib/simulator/index.js');
+    const { runSimulatorCli, parseSimulatorArgs } = await import('../../rig/simulator/index.js');
     const args = ['--port', String(argv.port), '--host', argv.host, '--rate-limit', String(argv['rate-limit']), '--latency', String(argv.latency)];
     if (argv.token) args.push('--token', argv.token);
     const sim = await runSimulatorCli(parseSimulatorArgs(args));

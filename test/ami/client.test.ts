@@ -1,9 +1,9 @@
 import t from 'tap';
 import { pino } from 'pino';
-import { createAmiClient, type AmiClient } from '../../lib/ami/client.js';
-import { AmiError } from '../../lib/ami/errors.js';
-import type { AmiEvent } from '../../lib/ami/events.js';
-import type { AmiConfig } from '../../lib/config/types.js';
+import { createAmiClient, type AmiClient } from '../../lib/protocol/ami/client.js';
+import { AmiError } from '../../lib/protocol/ami/errors.js';
+import type { AmiEvent } from '../../lib/protocol/ami/events.js';
+import type { AmiConfig } from '../../lib/platform/config/types.js';
 import { FakeAmi, type FakeAmiOptions } from './fake-ami-server.js';
 
 const logger = pino({ level: 'silent' });

@@ -7,8 +7,8 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { pino } from 'pino';
 import { Writable } from 'node:stream';
-import { encodeAction, openAmiConnection } from '../../lib/ami/connection.js';
-import { createPeerErrorLog } from '../../lib/log-throttle.js';
+import { encodeAction, openAmiConnection } from '../../lib/protocol/ami/connection.js';
+import { createPeerErrorLog } from '../../lib/platform/log-throttle.js';
 
 function logs() {
   const lines: Array<Record<string, unknown>> = [];

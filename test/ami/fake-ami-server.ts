@@ -1,7 +1,7 @@
 // A fake Asterisk Manager over real TCP (port 0) for the adapter's component
 // tests. It parses actions with our own parser and answers like Asterisk 22.
 import net from 'node:net';
-import { AmiParser, type RawAmiMessage } from '../../lib/ami/parser.js';
+import { AmiParser, type RawAmiMessage } from '../../lib/protocol/ami/parser.js';
 
 export type Reply = Record<string, string>;
 export type Handler = (action: RawAmiMessage, conn: FakeConn) => Reply | Reply[] | null | void;

@@ -1,8 +1,8 @@
 import t from 'tap';
-import { AmiParser, parseAmiStream, type RawAmiMessage } from '../../lib/ami/parser.js';
-import { normalizeEvent, normalizeMessage, eventTimeMs } from '../../lib/ami/events.js';
-import { encodeAction, validateActionFields } from '../../lib/ami/encoder.js';
-import { AmiError } from '../../lib/ami/errors.js';
+import { AmiParser, parseAmiStream, type RawAmiMessage } from '../../lib/protocol/ami/parser.js';
+import { normalizeEvent, normalizeMessage, eventTimeMs } from '../../lib/protocol/ami/events.js';
+import { encodeAction, validateActionFields } from '../../lib/protocol/ami/encoder.js';
+import { AmiError } from '../../lib/protocol/ami/errors.js';
 
 const STREAM = [
   'Asterisk Call Manager/9.0.0\r\n',

@@ -8,11 +8,11 @@ import path from 'node:path';
 import pino from 'pino';
 import t, { type Test } from 'tap';
 import { createAgiServer } from '../../agi/server.js';
-import { REPLY_RESERVE_MS, autodistributionRoute } from '../../agi/autodistribution-route.js';
+import { REPLY_RESERVE_MS, autodistributionRoute } from '../../lib/domain/autodistribution/agi-route.js';
 import { runAgiSession, type AgiSessionResult } from '../../bench/agi-client.js';
 import { buildAutodistribution, buildCore } from '../../bin/compose.js';
-import { buildConfig } from '../../lib/config/index.js';
-import { SEED_IDS, startSimulator, type KommoSimulator } from '../../lib/simulator/index.js';
+import { buildConfig } from '../../lib/platform/config/index.js';
+import { SEED_IDS, startSimulator, type KommoSimulator } from '../../rig/simulator/index.js';
 
 const U = SEED_IDS.users;
 const BUDGET_MS = 300;

@@ -1,7 +1,7 @@
 import t from 'tap';
 import pino from 'pino';
-import { createAutodistribution, type LookupClient, type AutodistHooks, type LookupEntity } from '../../lib/autodistribution/service.js';
-import { LookupCache } from '../../lib/autodistribution/cache.js';
+import { createAutodistribution, type LookupClient, type AutodistHooks, type LookupEntity } from '../../lib/domain/autodistribution/service.js';
+import { LookupCache } from '../../lib/domain/autodistribution/cache.js';
 
 const silent = pino({ level: 'silent' });
 

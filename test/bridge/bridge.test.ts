@@ -4,10 +4,10 @@
 import { EventEmitter } from 'node:events';
 import t from 'tap';
 import { pino } from 'pino';
-import type { AmiEvent } from '../../lib/ami/events.js';
-import { createBridge, withRecordingCandidates, type BridgeAmi, type BridgeRegistrar } from '../../lib/bridge/index.js';
-import type { CallFull, CallStage } from '../../lib/call/types.js';
-import type { FilterVerdict } from '../../lib/registration/index.js';
+import type { AmiEvent } from '../../lib/protocol/ami/events.js';
+import { createBridge, withRecordingCandidates, type BridgeAmi, type BridgeRegistrar } from '../../lib/domain/bridge/index.js';
+import type { CallFull, CallStage } from '../../lib/domain/call/types.js';
+import type { FilterVerdict } from '../../lib/domain/registration/index.js';
 import { loadRecorded, recordedScenarios, testContext } from '../tracker/replay.js';
 
 class FakeAmi extends EventEmitter implements BridgeAmi {

@@ -9,12 +9,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import { buildCore, startBridge, type BridgeRuntime, type Core } from '../../bin/compose.js';
-import { buildConfig, type FrozenConfig } from '../../lib/config/index.js';
-import { packageRoot } from '../../lib/sandbox/repo.js';
-import { SEED_IDS, startSimulator, type KommoSimulator } from '../../lib/simulator/index.js';
-import type { SeedData } from '../../lib/simulator/types.js';
-import { startAsterisk, type AsteriskInstance, type StartAsteriskOptions } from '../helpers/asterisk.js';
-import { sipp, startSipp, type SippResult, type SippScenario } from '../helpers/sipp.js';
+import { buildConfig, type FrozenConfig } from '../../lib/platform/config/index.js';
+import { packageRoot } from '../../rig/sandbox/repo.js';
+import { SEED_IDS, startSimulator, type KommoSimulator } from '../../rig/simulator/index.js';
+import type { SeedData } from '../../rig/simulator/types.js';
+import { startAsterisk, type AsteriskInstance, type StartAsteriskOptions } from '../../rig/sandbox/asterisk.js';
+import { sipp, startSipp, type SippResult, type SippScenario } from '../../rig/sandbox/sipp.js';
 
 export const U = SEED_IDS.users;
 /** 101 → Ivan, 102 → Maria, 103 → Olga. */

@@ -1,9 +1,9 @@
 // Registration's `record_link` step (recordings as a durable pipeline step) and the
 // per-number lock, on the in-memory pipeline harness of test/registration.
 import t from 'tap';
-import { runPipeline, recordingCandidates } from '../../lib/registration/index.js';
-import { PhoneLock } from '../../lib/registration/phone-lock.js';
-import { withRecordingCandidates } from '../../lib/bridge/index.js';
+import { runPipeline, recordingCandidates } from '../../lib/domain/registration/index.js';
+import { PhoneLock } from '../../lib/domain/registration/phone-lock.js';
+import { withRecordingCandidates } from '../../lib/domain/bridge/index.js';
 import { FakeKommo, harness, makeCall, newRecord } from '../registration/helpers.js';
 
 function withFiles(files: string[]) {

@@ -1,11 +1,11 @@
 import t from 'tap';
 import { pino } from 'pino';
-import { AmiError } from '../../lib/ami/errors.js';
-import type { AmiEvent } from '../../lib/ami/events.js';
-import { assertPhoneField, exitCodeFor, formatChecks, runChecks, type CheckAmi, type CheckConfig, type CheckKommo } from '../../lib/check/index.js';
-import { KommoApiError, KommoAuthError, KommoError, KommoUnreachableError, type User } from '../../lib/kommo/index.js';
-import { HookError } from '../../lib/hooks/errors.js';
-import type { HookCheck } from '../../lib/hooks/loader.js';
+import { AmiError } from '../../lib/protocol/ami/errors.js';
+import type { AmiEvent } from '../../lib/protocol/ami/events.js';
+import { assertPhoneField, exitCodeFor, formatChecks, runChecks, type CheckAmi, type CheckConfig, type CheckKommo } from '../../lib/domain/check/index.js';
+import { KommoApiError, KommoAuthError, KommoError, KommoUnreachableError, type User } from '../../lib/adapters/kommo/index.js';
+import { HookError } from '../../lib/adapters/hooks/errors.js';
+import type { HookCheck } from '../../lib/adapters/hooks/loader.js';
 
 const logger = pino({ level: 'silent' });
 

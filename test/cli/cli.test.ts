@@ -7,8 +7,8 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startSimulator } from '../../lib/simulator/index.js';
-import { freeTcpPort } from '../../lib/sandbox/ports.js';
+import { startSimulator } from '../../rig/simulator/index.js';
+import { freeTcpPort } from '../../rig/sandbox/ports.js';
 import { runProcess, type ProcessResult } from '../helpers/run.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');

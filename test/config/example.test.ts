@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { ConfigError } from '../../lib/errors.js';
-import { formatConfigError, loadConfig } from '../../lib/config/index.js';
-import { createPhoneRewriter } from '../../lib/phone.js';
+import { ConfigError } from '../../lib/platform/errors.js';
+import { formatConfigError, loadConfig } from '../../lib/platform/config/index.js';
+import { createPhoneRewriter } from '../../lib/platform/phone.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../config.example.json', import.meta.url));
 const ENV = { KOMMO_LONG_LIVED_TOKEN: 'placeholder-token', AMI_SECRET: 'ami-pass', KA_HTTP_SECRET: 'http-secret-0123456789' };

@@ -1,6 +1,6 @@
 import t from 'tap';
-import { ConfigError } from '../../lib/errors.js';
-import { buildConfig, defaults, formatConfigError, loadConfig } from '../../lib/config/index.js';
+import { ConfigError } from '../../lib/platform/errors.js';
+import { buildConfig, defaults, formatConfigError, loadConfig } from '../../lib/platform/config/index.js';
 
 const SECRET_ENV = {
   KOMMO_LONG_LIVED_TOKEN: 'llt-secret-value',

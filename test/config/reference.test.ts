@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { ENV_BINDINGS, configReference, defaults, renderConfigReference } from '../../lib/config/index.js';
+import { ENV_BINDINGS, configReference, defaults, renderConfigReference } from '../../lib/platform/config/index.js';
 
 const DOC = fileURLToPath(new URL('../../docs/config-reference.md', import.meta.url));
 const README = fileURLToPath(new URL('../../README.md', import.meta.url));

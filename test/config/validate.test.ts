@@ -1,6 +1,6 @@
 import t from 'tap';
-import { ConfigError } from '../../lib/errors.js';
-import { HOOK_NAMES, buildConfig, describeValue, validateConfig } from '../../lib/config/index.js';
+import { ConfigError } from '../../lib/platform/errors.js';
+import { HOOK_NAMES, buildConfig, describeValue, validateConfig } from '../../lib/platform/config/index.js';
 
 const ENV = { KOMMO_LONG_LIVED_TOKEN: 'token-value', AMI_SECRET: 'ami-pass', KA_HTTP_SECRET: 'http-secret-0123456789' };
 const BASE = { kommo: { base_url: 'https://example.kommo.com' } };

@@ -2,9 +2,9 @@
 // call from the trunk to DID 201, answered by extension 101.
 // Needs the root from scripts/asterisk-root.sh and root privileges.
 import t from 'tap';
-import { startAsterisk } from '../helpers/asterisk.js';
-import { field, type AmiMessage } from '../helpers/asterisk-ami.js';
-import { displayName, header, sipp, startSipp } from '../helpers/sipp.js';
+import { startAsterisk } from '../../rig/sandbox/asterisk.js';
+import { field, type AmiMessage } from '../../rig/sandbox/asterisk-ami.js';
+import { displayName, header, sipp, startSipp } from '../../rig/sandbox/sipp.js';
 
 t.test('trunk → 201 → extension 101, answered', async (t) => {
   const ast = await startAsterisk();

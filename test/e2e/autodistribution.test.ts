@@ -3,7 +3,7 @@
 // simulator, and our FastAGI server composed and started in-process exactly as bin/ does
 // (buildCore → startAgi), listening where the dialplan's KOMMO_AGI_HOST/PORT point.
 //
-// Phones (test/helpers/asterisk.ts): 101 Ivan, 102 Maria (the responsible manager of the
+// Phones (rig/sandbox/asterisk.ts): 101 Ivan, 102 Maria (the responsible manager of the
 // known clients), 103 = the harness' fallback (KOMMO_FALLBACK=test-fallback,s,1 dials 103).
 // Every scenario is shown by what the called SIPp leg received; the leg that must stay
 // silent runs a UAS too and must have received nothing. Needs the root built by
@@ -14,13 +14,13 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import t, { type Test } from 'tap';
 import { buildCore, startAgi } from '../../bin/compose.js';
-import { buildConfig } from '../../lib/config/index.js';
-import { createLogger } from '../../lib/log.js';
-import { SEED_IDS, startSimulator } from '../../lib/simulator/index.js';
-import { asteriskRootProblem, startAsterisk, type AsteriskInstance } from '../helpers/asterisk.js';
-import { field, type AmiMessage, type AmiTestClient } from '../helpers/asterisk-ami.js';
-import { freeTcpPort } from '../helpers/asterisk-ports.js';
-import { displayName, header, startSipp, type SippResult, type SippScenario } from '../helpers/sipp.js';
+import { buildConfig } from '../../lib/platform/config/index.js';
+import { createLogger } from '../../lib/platform/log.js';
+import { SEED_IDS, startSimulator } from '../../rig/simulator/index.js';
+import { asteriskRootProblem, startAsterisk, type AsteriskInstance } from '../../rig/sandbox/asterisk.js';
+import { field, type AmiMessage, type AmiTestClient } from '../../rig/sandbox/asterisk-ami.js';
+import { freeTcpPort } from '../../rig/sandbox/ports.js';
+import { displayName, header, startSipp, type SippResult, type SippScenario } from '../../rig/sandbox/sipp.js';
 
 const U = SEED_IDS.users;
 /** Maria's extension: the responsible manager of every known client below. */

@@ -2,7 +2,7 @@
 // this process against the Kommo simulator. One Asterisk for the file; each scenario
 // uses its own caller number, so its Kommo state is read by that number.
 import t from 'tap';
-import { asteriskRootProblem } from '../helpers/asterisk.js';
+import { asteriskRootProblem } from '../../rig/sandbox/asterisk.js';
 import { callsFor, contactsWith, placeCall, startRig, tasksMentioning, tasksOn, U, waitRegistered, type Rig } from '../bridge/e2e-rig.js';
 
 const KNOWN = '79991234567';

@@ -1,7 +1,7 @@
 // End-to-end: outbound calls (an extension dials a client through the trunk) through a
 // real Asterisk, registered by the real bridge: answered, and not answered (a task).
 import t from 'tap';
-import { asteriskRootProblem } from '../helpers/asterisk.js';
+import { asteriskRootProblem } from '../../rig/sandbox/asterisk.js';
 import { callsFor, contactsWith, placeCall, startRig, tasksOn, U, waitRegistered, type Rig } from '../bridge/e2e-rig.js';
 
 const problem = asteriskRootProblem();

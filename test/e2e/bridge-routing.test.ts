@@ -2,7 +2,7 @@
 // attended transfer — through a real Asterisk, registered by the real bridge.
 // Each results in exactly one call record with the right responsible user and duration.
 import t from 'tap';
-import { asteriskRootProblem } from '../helpers/asterisk.js';
+import { asteriskRootProblem } from '../../rig/sandbox/asterisk.js';
 import {
   amiAction, bridgeEnterOf, callsFor, contactsWith, nextEvent, placeCall, sleep, startRig, tasksMentioning, U, waitRegistered, type Rig,
 } from '../bridge/e2e-rig.js';

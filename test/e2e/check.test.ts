@@ -7,13 +7,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { pino } from 'pino';
-import { createAmiClient } from '../../lib/ami/index.js';
-import { exitCodeFor, formatChecks, runChecks, assertPhoneField } from '../../lib/check/index.js';
-import { buildConfig, type FrozenConfig } from '../../lib/config/index.js';
-import { createHookRunner } from '../../lib/hooks/loader.js';
-import { createKommoClient } from '../../lib/kommo/index.js';
-import { startSimulator, SEED_IDS } from '../../lib/simulator/index.js';
-import { asteriskRootProblem, startAsterisk } from '../helpers/asterisk.js';
+import { createAmiClient } from '../../lib/protocol/ami/index.js';
+import { exitCodeFor, formatChecks, runChecks, assertPhoneField } from '../../lib/domain/check/index.js';
+import { buildConfig, type FrozenConfig } from '../../lib/platform/config/index.js';
+import { createHookRunner } from '../../lib/adapters/hooks/loader.js';
+import { createKommoClient } from '../../lib/adapters/kommo/index.js';
+import { startSimulator, SEED_IDS } from '../../rig/simulator/index.js';
+import { asteriskRootProblem, startAsterisk } from '../../rig/sandbox/asterisk.js';
 
 const problem = asteriskRootProblem();
 if (problem) {

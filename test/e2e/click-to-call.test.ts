@@ -4,13 +4,13 @@
 // through the trunk (UAS at 127.0.0.2). Needs the sid root and root privileges.
 import t from 'tap';
 import { pino } from 'pino';
-import { createAmiClient } from '../../lib/ami/index.js';
-import { field, type AmiEvent } from '../../lib/ami/events.js';
-import { createClickToCall } from '../../lib/originate/index.js';
-import { normalizeClientPhone } from '../../lib/phone.js';
-import type { HookRunner } from '../../lib/hooks/loader.js';
-import { asteriskRootProblem, startAsterisk, type AsteriskInstance } from '../helpers/asterisk.js';
-import { displayName, header, sipp } from '../helpers/sipp.js';
+import { createAmiClient } from '../../lib/protocol/ami/index.js';
+import { field, type AmiEvent } from '../../lib/protocol/ami/events.js';
+import { createClickToCall } from '../../lib/domain/originate/index.js';
+import { normalizeClientPhone } from '../../lib/platform/phone.js';
+import type { HookRunner } from '../../lib/adapters/hooks/loader.js';
+import { asteriskRootProblem, startAsterisk, type AsteriskInstance } from '../../rig/sandbox/asterisk.js';
+import { displayName, header, sipp } from '../../rig/sandbox/sipp.js';
 
 const problem = asteriskRootProblem();
 if (problem) {

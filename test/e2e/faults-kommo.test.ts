@@ -5,7 +5,7 @@
 //  - bursts of 429 and an expired access token while calls are registered → no loss,
 //    no duplicate.
 import t from 'tap';
-import { asteriskRootProblem } from '../helpers/asterisk.js';
+import { asteriskRootProblem } from '../../rig/sandbox/asterisk.js';
 import { callsFor, contactsWith, placeCall, sleep, startRig, tasksMentioning, waitFor, waitRegistered, type Rig } from '../bridge/e2e-rig.js';
 
 const problem = asteriskRootProblem();

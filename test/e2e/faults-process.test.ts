@@ -7,8 +7,8 @@
 //  - Asterisk restarted → the bridge reconnects and registers the next call;
 //  - SIGTERM drains and exits 0.
 import t from 'tap';
-import { field, type AmiMessage } from '../helpers/asterisk-ami.js';
-import { asteriskRootProblem } from '../helpers/asterisk.js';
+import { field, type AmiMessage } from '../../rig/sandbox/asterisk-ami.js';
+import { asteriskRootProblem } from '../../rig/sandbox/asterisk.js';
 import {
   callsFor, cliProblem, placeCall, sleep, spawnBridge, startRig, U, waitFor, waitNoChannels, type ChildBridge, type Rig,
 } from '../bridge/e2e-rig.js';

@@ -7,8 +7,8 @@
  */
 import t from 'tap';
 import { runProcess, type ProcessResult } from '../helpers/run.js';
-import { asteriskRootProblem } from '../helpers/asterisk.js';
-import { startSipp } from '../helpers/sipp.js';
+import { asteriskRootProblem } from '../../rig/sandbox/asterisk.js';
+import { startSipp } from '../../rig/sandbox/sipp.js';
 import { CLI, callsFor, cliProblem, startRig, U, waitRegistered } from '../bridge/e2e-rig.js';
 
 function runCli(args: string[], env: Record<string, string>): Promise<ProcessResult> {

@@ -1,8 +1,8 @@
 // End-to-end (issue 5): a recorded, answered call has a working mp3 link.
 // Trunk → DID 201 (Gosub kommo-record: MixMonitor into the harness' recordings dir)
 // → Dial 101. The caller (SIPp, test/sipp/uac-audio.xml) plays a μ-law 440 Hz tone
-// (lib/sandbox/audio.ts) for the talk time; the real bridge (in this process)
-// registers the call in the Kommo simulator with the link made by lib/recordings,
+// (rig/sandbox/audio.ts) for the talk time; the real bridge (in this process)
+// registers the call in the Kommo simulator with the link made by lib/domain/recordings,
 // served by the product's HTTP server (bin/compose.ts startHttp).
 import type { FileHandle } from 'node:fs/promises';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -11,16 +11,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { startBridge, startHttp, buildCore } from '../../bin/compose.js';
-import { buildConfig } from '../../lib/config/index.js';
-import { createHttpServer, type HttpServer } from '../../lib/http/index.js';
-import { defaultOpenFile } from '../../lib/http/recordings-route.js';
-import { readWavInfo } from '../../lib/recordings/wav.js';
-import { writeAudioUacScenario } from '../../lib/sandbox/audio.js';
+import { buildConfig } from '../../lib/platform/config/index.js';
+import { createHttpServer, type HttpServer } from '../../lib/adapters/http/index.js';
+import { defaultOpenFile } from '../../lib/adapters/http/recordings-route.js';
+import { readWavInfo } from '../../lib/domain/recordings/wav.js';
+import { writeAudioUacScenario } from '../../rig/sandbox/audio.js';
 import { runProcess } from '../helpers/run.js';
-import { freeTcpPort } from '../../lib/sandbox/ports.js';
+import { freeTcpPort } from '../../rig/sandbox/ports.js';
 import { callsFor, startRig, waitFor, waitNoChannels, waitRegistered, type Rig } from '../bridge/e2e-rig.js';
-import { asteriskRootProblem } from '../helpers/asterisk.js';
-import { sipp, startSipp } from '../helpers/sipp.js';
+import { asteriskRootProblem } from '../../rig/sandbox/asterisk.js';
+import { sipp, startSipp } from '../../rig/sandbox/sipp.js';
 
 const CALLER = '79995550105';
 const TALK_MS = 3000;

@@ -14,11 +14,11 @@ import t from 'tap';
 import path from 'node:path';
 import { pino } from 'pino';
 import { startAgi, type AgiRuntime } from '../../bin/compose.js';
-import { createAmiClient } from '../../lib/ami/index.js';
-import { formatChecks, runChecks, exitCodeFor } from '../../lib/check/index.js';
-import { asteriskRootProblem } from '../helpers/asterisk.js';
-import { writeAudioUacScenario } from '../../lib/sandbox/audio.js';
-import { freeTcpPort } from '../helpers/asterisk-ports.js';
+import { createAmiClient } from '../../lib/protocol/ami/index.js';
+import { formatChecks, runChecks, exitCodeFor } from '../../lib/domain/check/index.js';
+import { asteriskRootProblem } from '../../rig/sandbox/asterisk.js';
+import { writeAudioUacScenario } from '../../rig/sandbox/audio.js';
+import { freeTcpPort } from '../../rig/sandbox/ports.js';
 import { amiAction, bridgeEnterOf, callsFor, nextEvent, placeCall, sleep, startRig, U, waitRegistered, type Rig } from '../bridge/e2e-rig.js';
 
 const problem = asteriskRootProblem();

@@ -6,8 +6,8 @@
  * answers only with the secret; SIGTERM drains and exits 0.
  */
 import t from 'tap';
-import { asteriskRootProblem } from '../helpers/asterisk.js';
-import { freeTcpPort } from '../helpers/asterisk-ports.js';
+import { asteriskRootProblem } from '../../rig/sandbox/asterisk.js';
+import { freeTcpPort } from '../../rig/sandbox/ports.js';
 import { callsFor, cliProblem, placeCall, sleep, spawnBridge, startRig, U, waitRegistered } from '../bridge/e2e-rig.js';
 
 const problem = asteriskRootProblem() ?? cliProblem();

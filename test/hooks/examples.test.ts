@@ -8,9 +8,9 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HOOK_ERROR_CODES } from '../../lib/hooks/errors.js';
-import { createHookRunner } from '../../lib/hooks/loader.js';
-import { HOOK_NAMES, type HookName } from '../../lib/hooks/types.js';
+import { HOOK_ERROR_CODES } from '../../lib/adapters/hooks/errors.js';
+import { createHookRunner } from '../../lib/adapters/hooks/loader.js';
+import { HOOK_NAMES, type HookName } from '../../lib/adapters/hooks/types.js';
 import { captureLogs, sampleDefaults, sampleInputs, tempDir } from './fixtures/hooks.js';
 
 const examples = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'customizations');

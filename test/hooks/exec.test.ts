@@ -1,8 +1,8 @@
 import t, { type Test } from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createHookRunner, type HookRunnerOptions } from '../../lib/hooks/loader.js';
-import { runExecutable } from '../../lib/hooks/exec.js';
+import { createHookRunner, type HookRunnerOptions } from '../../lib/adapters/hooks/loader.js';
+import { runExecutable } from '../../lib/adapters/hooks/exec.js';
 import { captureLogs, sampleInputs, sleep, tempDir, writeHook } from './fixtures/hooks.js';
 
 function setup(tt: Test, extra: Partial<HookRunnerOptions> = {}) {

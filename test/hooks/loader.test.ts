@@ -1,10 +1,10 @@
 import t, { type Test } from 'tap';
 import { rmSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
-import { createHookRunner, hookTimeout, type HookRunner, type HookRunnerOptions } from '../../lib/hooks/loader.js';
-import { HookError } from '../../lib/hooks/errors.js';
-import { ModuleLoader } from '../../lib/hooks/modules.js';
-import type { HookName } from '../../lib/hooks/types.js';
+import { createHookRunner, hookTimeout, type HookRunner, type HookRunnerOptions } from '../../lib/adapters/hooks/loader.js';
+import { HookError } from '../../lib/adapters/hooks/errors.js';
+import { ModuleLoader } from '../../lib/adapters/hooks/modules.js';
+import type { HookName } from '../../lib/adapters/hooks/types.js';
 import { answer, captureLogs, sampleDefaults, sampleInputs, sleep, tempDir, writeHook, type LogLine } from './fixtures/hooks.js';
 
 function setup(tt: Test, extra: Partial<HookRunnerOptions> = {}) {

@@ -4,7 +4,7 @@
  */
 import t, { type Test } from 'tap';
 import { performance } from 'node:perf_hooks';
-import { createHookRunner, type HookRunnerOptions } from '../../lib/hooks/loader.js';
+import { createHookRunner, type HookRunnerOptions } from '../../lib/adapters/hooks/loader.js';
 import { answer, captureLogs, sampleInputs, sleep, tempDir, writeHook } from './fixtures/hooks.js';
 
 function setup(tt: Test, extra: Partial<HookRunnerOptions> = {}) {

@@ -1,7 +1,7 @@
 import t from 'tap';
-import { stripNulls, truncateName, validateHookData } from '../../lib/hooks/shapes.js';
-import { classifyName } from '../../lib/hooks/scan.js';
-import { HOOK_NAMES } from '../../lib/hooks/types.js';
+import { stripNulls, truncateName, validateHookData } from '../../lib/adapters/hooks/shapes.js';
+import { classifyName } from '../../lib/adapters/hooks/scan.js';
+import { HOOK_NAMES } from '../../lib/adapters/hooks/types.js';
 import { sampleDefaults } from './fixtures/hooks.js';
 
 t.test('truncateName', async (t) => {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { originMatcher, originMatchers } from '../../lib/http/cors.js';
+import { originMatcher, originMatchers } from '../../lib/adapters/http/cors.js';
 
 t.test('wildcard origins match one subdomain label, nothing else', async (t) => {
   const m = originMatcher('https://*.kommo.com');

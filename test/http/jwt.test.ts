@@ -1,6 +1,6 @@
 import t from 'tap';
 import { createHmac } from 'node:crypto';
-import { JwtError, signHs256, verifyWidgetToken } from '../../lib/http/jwt.js';
+import { JwtError, signHs256, verifyWidgetToken } from '../../lib/adapters/http/jwt.js';
 
 const SECRET = 'kommo-client-secret-0123456789';
 const NOW = 1_750_000_000;

@@ -6,11 +6,11 @@ import t from 'tap';
 import { request } from 'node:http';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createHttpServer, type HttpServerOptions } from '../../lib/http/server.js';
-import { signHs256 } from '../../lib/http/jwt.js';
-import { defaultOpenFile } from '../../lib/http/recordings-route.js';
-import type { ClickToCallRequest, ClickToCallResult } from '../../lib/http/click-to-call.js';
-import { createRecordingLinks, deriveLinkKey, sealToken } from '../../lib/recordings/links.js';
+import { createHttpServer, type HttpServerOptions } from '../../lib/adapters/http/server.js';
+import { signHs256 } from '../../lib/adapters/http/jwt.js';
+import { defaultOpenFile } from '../../lib/adapters/http/recordings-route.js';
+import type { ClickToCallRequest, ClickToCallResult } from '../../lib/adapters/http/click-to-call.js';
+import { createRecordingLinks, deriveLinkKey, sealToken } from '../../lib/domain/recordings/links.js';
 import { captureLogs, snapshot, tempDir } from './fixtures/helpers.js';
 
 

@@ -1,7 +1,7 @@
 import t from 'tap';
-import { renderMetrics } from '../../lib/http/metrics.js';
-import { parseRange } from '../../lib/http/range.js';
-import { overallStatus, uptimeSeconds } from '../../lib/http/status.js';
+import { renderMetrics } from '../../lib/adapters/http/metrics.js';
+import { parseRange } from '../../lib/adapters/http/range.js';
+import { overallStatus, uptimeSeconds } from '../../lib/adapters/http/status.js';
 import { snapshot } from './fixtures/helpers.js';
 
 const NOW = Date.parse('2025-06-01T12:00:00Z');

@@ -2,8 +2,8 @@
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import { createFileTokenStore, createKommoClient, createLimiterRegistry, isTransient, KommoAuthError, type TokenStore } from '../../lib/kommo/index.js';
-import type { KommoSimulator } from '../../lib/simulator/index.js';
+import { createFileTokenStore, createKommoClient, createLimiterRegistry, isTransient, KommoAuthError, type TokenStore } from '../../lib/adapters/kommo/index.js';
+import type { KommoSimulator } from '../../rig/simulator/index.js';
 import { harness, kommoConfig, memoryLogger } from './helpers.js';
 
 const oauthFrom = (sim: KommoSimulator, refresh?: string) => ({

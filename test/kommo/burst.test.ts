@@ -30,7 +30,7 @@ t.test('200 concurrent requests: zero 429s at the simulator\'s 7 req/s', async (
 });
 
 t.test('two clients of the same account share one limiter', async (t) => {
-  const { createKommoClient, createLimiterRegistry } = await import('../../lib/kommo/index.js');
+  const { createKommoClient, createLimiterRegistry } = await import('../../lib/adapters/kommo/index.js');
   const { memoryLogger, kommoConfig } = await import('./helpers.js');
   const h = await harness(t, { sim: { rateLimitPerSecond: 7 } });
   const registry = createLimiterRegistry();

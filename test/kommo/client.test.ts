@@ -1,7 +1,7 @@
 /** The client against the strict simulator over real HTTP: endpoints, bodies, answers. */
 import t from 'tap';
-import { KommoApiError, KommoError } from '../../lib/kommo/index.js';
-import { SEED_IDS } from '../../lib/simulator/index.js';
+import { KommoApiError, KommoError } from '../../lib/adapters/kommo/index.js';
+import { SEED_IDS } from '../../rig/simulator/index.js';
 import { harness } from './helpers.js';
 
 t.test('account, users (all pages), fields, phone field, pipelines', async (t) => {

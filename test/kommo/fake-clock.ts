@@ -1,5 +1,5 @@
 /** A manual clock for the limiter: timers fire only when the test advances time. */
-import type { LimiterClock } from '../../lib/kommo/limiter.js';
+import type { LimiterClock } from '../../lib/adapters/kommo/limiter.js';
 
 interface Timer {
   id: number;

@@ -1,7 +1,7 @@
 import t from 'tap';
-import { pickPhoneField } from '../../lib/kommo/fields.js';
-import { taskFilterQuery } from '../../lib/kommo/tasks.js';
-import type { CustomField } from '../../lib/kommo/types.js';
+import { pickPhoneField } from '../../lib/adapters/kommo/fields.js';
+import { taskFilterQuery } from '../../lib/adapters/kommo/tasks.js';
+import type { CustomField } from '../../lib/adapters/kommo/types.js';
 
 const phone: CustomField = {
   id: 1001, name: 'Phone', type: 'multitext', code: 'PHONE',

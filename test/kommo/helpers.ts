@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import type { Test } from 'tap';
-import type { KommoConfig } from '../../lib/config/types.js';
-import { createKommoClient, createLimiterRegistry, type KommoClient, type KommoClientDeps } from '../../lib/kommo/index.js';
-import { startSimulator, type KommoSimulator, type SimulatorOptions } from '../../lib/simulator/index.js';
+import type { KommoConfig } from '../../lib/platform/config/types.js';
+import { createKommoClient, createLimiterRegistry, type KommoClient, type KommoClientDeps } from '../../lib/adapters/kommo/index.js';
+import { startSimulator, type KommoSimulator, type SimulatorOptions } from '../../rig/simulator/index.js';
 
 export interface LogSink {
   logger: Logger;

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { embedded, encodeJson, parseBody, stripNulls } from '../../lib/kommo/json.js';
+import { embedded, encodeJson, parseBody, stripNulls } from '../../lib/adapters/kommo/json.js';
 
 t.test('stripNulls drops null/undefined keys and array items, recursively', async (t) => {
   const input = {

@@ -1,6 +1,6 @@
 import t from 'tap';
-import { createLimiterRegistry, createRateLimiter, type Permit } from '../../lib/kommo/limiter.js';
-import { KommoError } from '../../lib/kommo/errors.js';
+import { createLimiterRegistry, createRateLimiter, type Permit } from '../../lib/adapters/kommo/limiter.js';
+import { KommoError } from '../../lib/adapters/kommo/errors.js';
 import { FakeClock, flush } from './fake-clock.js';
 import { maxPerWindow } from './helpers.js';
 

@@ -6,7 +6,7 @@
  * here by `registerOnce`. Lookups (idempotent) ride out the 30 s outage by themselves.
  */
 import t from 'tap';
-import { isMaybeApplied, isTransient, type KommoClient } from '../../lib/kommo/index.js';
+import { isMaybeApplied, isTransient, type KommoClient } from '../../lib/adapters/kommo/index.js';
 import { harness } from './helpers.js';
 
 const PHONE = '+79990004040';

@@ -5,7 +5,7 @@
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import t from 'tap';
-import { startSimulator } from '../../lib/simulator/index.js';
+import { startSimulator } from '../../rig/simulator/index.js';
 import { clientFor } from './helpers.js';
 
 /** A TCP relay in front of the simulator that can stop listening (→ ECONNREFUSED). */

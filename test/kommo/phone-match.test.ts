@@ -1,6 +1,6 @@
 import t from 'tap';
-import { filterByPhone, hasPhone, phoneQuery, phoneValues } from '../../lib/kommo/phone-match.js';
-import type { Contact } from '../../lib/kommo/types.js';
+import { filterByPhone, hasPhone, phoneQuery, phoneValues } from '../../lib/adapters/kommo/phone-match.js';
+import type { Contact } from '../../lib/adapters/kommo/types.js';
 
 function contact(id: number, fields: Contact['custom_fields_values']): Contact {
   return { id, name: `c${id}`, responsible_user_id: 1, custom_fields_values: fields };

@@ -1,8 +1,8 @@
 import t from 'tap';
-import { KommoApiError, KommoAuthError, KommoError, KommoUnreachableError, isMaybeApplied, isTransient } from '../../lib/kommo/errors.js';
-import { parseBody } from '../../lib/kommo/json.js';
-import { problemToError } from '../../lib/kommo/problem.js';
-import { KaError } from '../../lib/errors.js';
+import { KommoApiError, KommoAuthError, KommoError, KommoUnreachableError, isMaybeApplied, isTransient } from '../../lib/adapters/kommo/errors.js';
+import { parseBody } from '../../lib/adapters/kommo/json.js';
+import { problemToError } from '../../lib/adapters/kommo/problem.js';
+import { KaError } from '../../lib/platform/errors.js';
 
 const ctx = { method: 'POST', path: '/api/v4/contacts', requestId: 'r1' };
 const json = (v: unknown) => parseBody(JSON.stringify(v), 'application/problem+json');

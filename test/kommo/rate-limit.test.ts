@@ -1,6 +1,6 @@
 /** 429 recovery: Retry-After / retry_after honoured, creates neither lost nor duplicated. */
 import t from 'tap';
-import { KommoApiError, isTransient } from '../../lib/kommo/index.js';
+import { KommoApiError, isTransient } from '../../lib/adapters/kommo/index.js';
 import { harness } from './helpers.js';
 
 for (const body of ['json', 'text'] as const) {

@@ -1,7 +1,7 @@
 import t from 'tap';
 import {
   decideRetry, DEFAULT_RETRY_POLICY, parseRetryAfter, retryPolicyFromConfig, type AttemptOutcome, type RetryPolicy,
-} from '../../lib/kommo/retry.js';
+} from '../../lib/adapters/kommo/retry.js';
 
 const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1000, maxElapsedMs: 10_000 };
 const ctx = (over: Partial<{ idempotent: boolean; elapsedMs: number; answeredAttempts: number; random: number }> = {}) => ({

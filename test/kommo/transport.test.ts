@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import t from 'tap';
-import { classifyFailure, createTransport, SendTracker } from '../../lib/kommo/transport.js';
-import { buildUrl } from '../../lib/kommo/http.js';
+import { classifyFailure, createTransport, SendTracker } from '../../lib/adapters/kommo/transport.js';
+import { buildUrl } from '../../lib/adapters/kommo/http.js';
 
 const err = (code: string, extra: Record<string, unknown> = {}) => Object.assign(new Error(code), { code, ...extra });
 const tracker = (hooked: boolean, sent: boolean) => Object.assign(new SendTracker(), { hooked, sent });

@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream';
 import t, { type Test } from 'tap';
-import { ConfigError, KaError } from '../../lib/errors.js';
-import { REDACT_CENSOR, callLogger, createLogger, isSecretKey, redact, serializeError } from '../../lib/log.js';
-import { buildConfig } from '../../lib/config/index.js';
+import { ConfigError, KaError } from '../../lib/platform/errors.js';
+import { REDACT_CENSOR, callLogger, createLogger, isSecretKey, redact, serializeError } from '../../lib/platform/log.js';
+import { buildConfig } from '../../lib/platform/config/index.js';
 
 /** A destination that keeps every JSON line. */
 function capture(): { stream: Writable; lines: () => Array<Record<string, unknown>>; text: () => string } {

@@ -1,8 +1,8 @@
 import t from 'tap';
-import { AmiError } from '../../lib/ami/errors.js';
-import { encodeAction } from '../../lib/ami/encoder.js';
-import { createClickToCall, OriginateError, type OriginateOutcome } from '../../lib/originate/index.js';
-import { normalizeClientPhone, createPhoneRewriter } from '../../lib/phone.js';
+import { AmiError } from '../../lib/protocol/ami/errors.js';
+import { encodeAction } from '../../lib/protocol/ami/encoder.js';
+import { createClickToCall, OriginateError, type OriginateOutcome } from '../../lib/domain/originate/index.js';
+import { normalizeClientPhone, createPhoneRewriter } from '../../lib/platform/phone.js';
 import { captureLogger, fakeAmi, fakeHooks, originateResponse } from './fakes.js';
 
 // The service unrefs its result timers (a real AMI socket keeps the process up): stand in for it.

@@ -2,13 +2,13 @@
 import { EventEmitter } from 'node:events';
 import { pino, type Logger } from 'pino';
 import { Writable } from 'node:stream';
-import { AmiError } from '../../lib/ami/errors.js';
-import type { AmiActionFields } from '../../lib/ami/encoder.js';
-import type { AmiEvent, AmiResponse } from '../../lib/ami/events.js';
-import type { ClickToCallAmi, ClickToCallHooks } from '../../lib/originate/index.js';
-import type { HookRun } from '../../lib/hooks/loader.js';
-import { HookError } from '../../lib/hooks/errors.js';
-import type { OriginateParams } from '../../lib/hooks/types.js';
+import { AmiError } from '../../lib/protocol/ami/errors.js';
+import type { AmiActionFields } from '../../lib/protocol/ami/encoder.js';
+import type { AmiEvent, AmiResponse } from '../../lib/protocol/ami/events.js';
+import type { ClickToCallAmi, ClickToCallHooks } from '../../lib/domain/originate/index.js';
+import type { HookRun } from '../../lib/adapters/hooks/loader.js';
+import { HookError } from '../../lib/adapters/hooks/errors.js';
+import type { OriginateParams } from '../../lib/adapters/hooks/types.js';
 
 export interface FakeAmi extends ClickToCallAmi {
   sent: AmiActionFields[];

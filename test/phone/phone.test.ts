@@ -1,7 +1,7 @@
 import t from 'tap';
 import {
   compileRewriteRule, createPhoneRewriter, digitsOnly, isInternalNumber, lastDigits, normalizeClientPhone, noRewrite, phonesMatch,
-} from '../../lib/phone.js';
+} from '../../lib/platform/phone.js';
 
 const RU_RULES = [
   { match: '^9(\\d{11})$', replace: '$1' }, // strip a trunk prefix 9

@@ -2,8 +2,8 @@ import t from 'tap';
 import { mkdirSync, symlinkSync, writeFileSync, rmSync, realpathSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RecordingError } from '../../lib/recordings/errors.js';
-import { createRecordingLinks, deriveLinkKey, openToken, sealToken, TOKEN_SEGMENT } from '../../lib/recordings/links.js';
+import { RecordingError } from '../../lib/domain/recordings/errors.js';
+import { createRecordingLinks, deriveLinkKey, openToken, sealToken, TOKEN_SEGMENT } from '../../lib/domain/recordings/links.js';
 
 const SECRET = 'http-secret-0123456789abcdef';
 

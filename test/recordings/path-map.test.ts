@@ -1,5 +1,5 @@
 import t from 'tap';
-import { mapAsteriskPath } from '../../lib/recordings/path-map.js';
+import { mapAsteriskPath } from '../../lib/domain/recordings/path-map.js';
 
 t.test('paths under asterisk_dir move under dir; others are unchanged', async (t) => {
   t.equal(mapAsteriskPath('/tmp/ka-1/recordings/a.wav', '/tmp/ka-1/recordings', '/root/x/recordings'), '/root/x/recordings/a.wav');

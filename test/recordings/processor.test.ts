@@ -8,17 +8,17 @@ import { appendFileSync, closeSync, existsSync, openSync, writeSync, mkdirSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import type { CallFull, ChannelObject } from '../../lib/call/types.js';
-import type { RecordingsConfig } from '../../lib/config/types.js';
-import type { HookRun } from '../../lib/hooks/loader.js';
-import type { RecordFileResult } from '../../lib/hooks/types.js';
-import { createLogger } from '../../lib/log.js';
-import { convertToMp3, lameBitrate } from '../../lib/recordings/convert.js';
-import { RecordingError } from '../../lib/recordings/errors.js';
-import { createRecordingLinks } from '../../lib/recordings/links.js';
-import { createRecordingProcessor, orderCandidates, type RecordFileHook } from '../../lib/recordings/processor.js';
-import { Semaphore } from '../../lib/recordings/semaphore.js';
-import { parseWavHeader, readWavInfo, sineWav } from '../../lib/recordings/wav.js';
+import type { CallFull, ChannelObject } from '../../lib/domain/call/types.js';
+import type { RecordingsConfig } from '../../lib/platform/config/types.js';
+import type { HookRun } from '../../lib/adapters/hooks/loader.js';
+import type { RecordFileResult } from '../../lib/adapters/hooks/types.js';
+import { createLogger } from '../../lib/platform/log.js';
+import { convertToMp3, lameBitrate } from '../../lib/domain/recordings/convert.js';
+import { RecordingError } from '../../lib/domain/recordings/errors.js';
+import { createRecordingLinks } from '../../lib/domain/recordings/links.js';
+import { createRecordingProcessor, orderCandidates, type RecordFileHook } from '../../lib/domain/recordings/processor.js';
+import { Semaphore } from '../../lib/domain/recordings/semaphore.js';
+import { parseWavHeader, readWavInfo, sineWav } from '../../lib/domain/recordings/wav.js';
 
 const LAME = existsSync('/usr/bin/lame') ? '/usr/bin/lame' : undefined;
 const SECRET = 'http-secret-0123456789abcdef';

@@ -1,12 +1,12 @@
 // Pure facts of a finished call: call_status mapping table, durations, who talked.
 import t from 'tap';
-import { NO_TIME } from '../../lib/call/types.js';
-import { callStatusOf, kommoDirection, rawClientNumber } from '../../lib/registration/call-facts.js';
+import { NO_TIME } from '../../lib/domain/call/types.js';
+import { callStatusOf, kommoDirection, rawClientNumber } from '../../lib/domain/registration/call-facts.js';
 import {
   callDirection, isMissed, lastConversationDuration, lastRungConversation, parseCallTime, talkedConversation,
-} from '../../lib/tracker/helpers.js';
-import { classifyFailure } from '../../lib/registration/retry-schedule.js';
-import { KommoApiError, KommoAuthError } from '../../lib/kommo/errors.js';
+} from '../../lib/domain/tracker/helpers.js';
+import { classifyFailure } from '../../lib/domain/registration/retry-schedule.js';
+import { KommoApiError, KommoAuthError } from '../../lib/adapters/kommo/errors.js';
 import { makeCall, unreachable } from './helpers.js';
 
 t.test('call_status mapping table', async (t) => {

@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
-import { NO_TIME, type CallFull, type ChannelObject, type Conversation } from '../../lib/call/types.js';
-import { defaults } from '../../lib/config/defaults.js';
-import type { HookInputs, HookName, HookOutputs } from '../../lib/hooks/types.js';
-import { KommoApiError, KommoUnreachableError } from '../../lib/kommo/errors.js';
+import { NO_TIME, type CallFull, type ChannelObject, type Conversation } from '../../lib/domain/call/types.js';
+import { defaults } from '../../lib/platform/config/defaults.js';
+import type { HookInputs, HookName, HookOutputs } from '../../lib/adapters/hooks/types.js';
+import { KommoApiError, KommoUnreachableError } from '../../lib/adapters/kommo/errors.js';
 import type {
   CallCreated,
   CreateOpts,
@@ -20,11 +20,11 @@ import type {
   RegNote,
   RegTask,
   UnsortedCreated,
-} from '../../lib/registration/deps.js';
-import { createPhoneRewriter, phonesMatch } from '../../lib/phone.js';
-import { ContactCache } from '../../lib/registration/contact-cache.js';
-import type { PipelineDeps, PipelineRun } from '../../lib/registration/pipeline.js';
-import type { CallRecord } from '../../lib/registration/types.js';
+} from '../../lib/domain/registration/deps.js';
+import { createPhoneRewriter, phonesMatch } from '../../lib/platform/phone.js';
+import { ContactCache } from '../../lib/domain/registration/contact-cache.js';
+import type { PipelineDeps, PipelineRun } from '../../lib/domain/registration/pipeline.js';
+import type { CallRecord } from '../../lib/domain/registration/types.js';
 
 export function settings(patch: { registration?: Partial<RegistrationSettings['registration']>; pbx?: Partial<RegistrationSettings['pbx']> } = {}): RegistrationSettings {
   return {
@@ -206,7 +206,7 @@ export class FakeKommo implements RegistrationKommo {
   requests: Array<{ method: Method; args: unknown[] }> = [];
   faults = new Map<Method, Fault[]>();
   private nextId = 100;
-  /** When false, listNotes is absent (like lib/kommo today). */
+  /** When false, listNotes is absent (like lib/adapters/kommo today). */
   constructor(readonly withLookups = true) {
     if (!withLookups) {
       (this as { listNotes?: unknown }).listNotes = undefined;

@@ -1,8 +1,8 @@
 // Pipeline unit tests (SPEC section 4) with in-memory fakes of the Kommo client and
 // the hook runner: every branch, the bodies sent, and resuming without duplicates.
 import t from 'tap';
-import { runPipeline } from '../../lib/registration/pipeline.js';
-import { ContactCache } from '../../lib/registration/contact-cache.js';
+import { runPipeline } from '../../lib/domain/registration/pipeline.js';
+import { ContactCache } from '../../lib/domain/registration/contact-cache.js';
 import { FakeHooks, FakeKommo, entityNotFound, harness, makeCall, newRecord, settings, unreachable } from './helpers.js';
 
 const PHONE = '79991234567';

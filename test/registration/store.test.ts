@@ -2,7 +2,7 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import t from 'tap';
-import { openCallStore, recordIdOf } from '../../lib/registration/store.js';
+import { openCallStore, recordIdOf } from '../../lib/domain/registration/store.js';
 import { captureLogger, makeCall, silentLogger, tempDir } from './helpers.js';
 
 t.test('put, get, update survive a reopen; a second put keeps the record', async (t) => {

@@ -1,8 +1,8 @@
 // The registrar with a real journal on disk and a fake Kommo: scheduling, pausing on
 // outages, failed records and retryFailed, and resuming after a crash or a close.
 import t from 'tap';
-import { openCallStore } from '../../lib/registration/store.js';
-import { createRegistrar } from '../../lib/registration/worker.js';
+import { openCallStore } from '../../lib/domain/registration/store.js';
+import { createRegistrar } from '../../lib/domain/registration/worker.js';
 import { FakeHooks, FakeKommo, captureLogger, makeCall, settings, silentLogger, tempDir, unreachable, validation } from './helpers.js';
 
 const fast = { retry_base_ms: 20, retry_max_ms: 100 };

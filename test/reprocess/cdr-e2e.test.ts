@@ -8,11 +8,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { pino } from 'pino';
-import type { CallFull } from '../../lib/call/types.js';
-import { openCallStore } from '../../lib/registration/store.js';
-import { reprocess } from '../../lib/reprocess/index.js';
-import { asteriskRootProblem, startAsterisk } from '../helpers/asterisk.js';
-import { sipp, startSipp } from '../helpers/sipp.js';
+import type { CallFull } from '../../lib/domain/call/types.js';
+import { openCallStore } from '../../lib/domain/registration/store.js';
+import { reprocess } from '../../lib/domain/reprocess/index.js';
+import { asteriskRootProblem, startAsterisk } from '../../rig/sandbox/asterisk.js';
+import { sipp, startSipp } from '../../rig/sandbox/sipp.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const problem = asteriskRootProblem();

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { clidName, parseCdrLine, parseCdrText, splitCsv, CDR_COLUMNS } from '../../lib/reprocess/index.js';
+import { clidName, parseCdrLine, parseCdrText, splitCsv, CDR_COLUMNS } from '../../lib/domain/reprocess/index.js';
 
 const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const good = readFileSync(path.join(dir, 'kommo-cdr.csv'), 'utf8');

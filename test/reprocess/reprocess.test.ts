@@ -5,10 +5,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import { pino } from 'pino';
-import type { CallFull } from '../../lib/call/types.js';
-import { openCallStore } from '../../lib/registration/store.js';
-import { callFromRows, formatSummary, groupByLinkedid, parseCdrText, reprocess } from '../../lib/reprocess/index.js';
-import { formatUtcTime } from '../../lib/tracker/index.js';
+import type { CallFull } from '../../lib/domain/call/types.js';
+import { openCallStore } from '../../lib/domain/registration/store.js';
+import { callFromRows, formatSummary, groupByLinkedid, parseCdrText, reprocess } from '../../lib/domain/reprocess/index.js';
+import { formatUtcTime } from '../../lib/domain/tracker/index.js';
 
 const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const fixture = path.join(dir, 'kommo-cdr.csv');

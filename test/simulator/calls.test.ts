@@ -1,5 +1,5 @@
 import t from 'tap';
-import { SEED_IDS } from '../../lib/simulator/index.js';
+import { SEED_IDS } from '../../rig/simulator/index.js';
 import { call, codes, withSim } from './helpers.js';
 
 const callBody = (phone: string, extra: Record<string, unknown> = {}) => ({

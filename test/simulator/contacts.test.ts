@@ -1,5 +1,5 @@
 import t from 'tap';
-import { SEED_IDS } from '../../lib/simulator/index.js';
+import { SEED_IDS } from '../../rig/simulator/index.js';
 import { call, withSim } from './helpers.js';
 
 t.test('an empty search answers 204 with no body', async (t) => {

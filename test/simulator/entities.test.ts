@@ -1,6 +1,6 @@
 import t from 'tap';
-import { SEED_IDS } from '../../lib/simulator/index.js';
-import { parseSimulatorArgs, runSimulatorCli } from '../../lib/simulator/cli.js';
+import { SEED_IDS } from '../../rig/simulator/index.js';
+import { parseSimulatorArgs, runSimulatorCli } from '../../rig/simulator/cli.js';
 import { call, codes, withSim } from './helpers.js';
 
 t.test('leads: create, get with=contacts, patch status, link', async (t) => {

@@ -3,7 +3,7 @@
  * status, content type, parsed JSON (when the body is JSON) and raw text.
  */
 import type { Test } from 'tap';
-import { startSimulator, type KommoSimulator, type SimulatorOptions } from '../../lib/simulator/index.js';
+import { startSimulator, type KommoSimulator, type SimulatorOptions } from '../../rig/simulator/index.js';
 
 export interface ApiAnswer {
   status: number;

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { RateLimiter } from '../../lib/simulator/ratelimit.js';
+import { RateLimiter } from '../../rig/simulator/ratelimit.js';
 import { call, withSim } from './helpers.js';
 
 t.test('more than N requests in a 1 s window → 429 problem+json with retry_after and Retry-After', async (t) => {

@@ -1,10 +1,10 @@
 // Click-to-call: the variables of the originate service (KOMMO_CLICK_TO_CALL,
 // KOMMO_CLIENT_NUMBER, KOMMO_CALLER_EXTENSION, KOMMO_USER_ID) in call_full.
 import t from 'tap';
-import type { AmiEvent } from '../../lib/ami/events.js';
-import type { CallFull } from '../../lib/call/types.js';
-import { createTrackerContext, formatUtcTime } from '../../lib/tracker/classify.js';
-import { clientNumber, employeeConversation } from '../../lib/tracker/helpers.js';
+import type { AmiEvent } from '../../lib/protocol/ami/events.js';
+import type { CallFull } from '../../lib/domain/call/types.js';
+import { createTrackerContext, formatUtcTime } from '../../lib/domain/tracker/classify.js';
+import { clientNumber, employeeConversation } from '../../lib/domain/tracker/helpers.js';
 import { loadScenario, replay } from './replay.js';
 
 const KA = 'ka-1700000200000-0a1b2c3d';

@@ -1,9 +1,9 @@
 // Which linkedid survives a merge: Asterisk uniqueids `<epoch s>.<seq>` and our
 // Originate ids `ka-<epoch ms>-<hex>`, mixed; then start times, then string order.
 import t from 'tap';
-import { linkedidKey, olderLinkedid } from '../../lib/tracker/linkedid.js';
-import { olderLinkedid as fromReducer } from '../../lib/tracker/reducer.js';
-import { olderLinkedid as fromIndex } from '../../lib/tracker/index.js';
+import { linkedidKey, olderLinkedid } from '../../lib/domain/tracker/linkedid.js';
+import { olderLinkedid as fromReducer } from '../../lib/domain/tracker/reducer.js';
+import { olderLinkedid as fromIndex } from '../../lib/domain/tracker/index.js';
 
 t.test('keys of both forms', async (t) => {
   t.same(linkedidKey('1795504541.50'), { ms: 1795504541000, seq: 50, form: 'asterisk' });

@@ -4,11 +4,11 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { createAmiClient } from '../../lib/ami/client.js';
-import type { AmiEvent } from '../../lib/ami/events.js';
-import { initialState, reduce, resync } from '../../lib/tracker/reducer.js';
-import { withNow } from '../../lib/tracker/classify.js';
-import type { StageEffect } from '../../lib/tracker/types.js';
+import { createAmiClient } from '../../lib/protocol/ami/client.js';
+import type { AmiEvent } from '../../lib/protocol/ami/events.js';
+import { initialState, reduce, resync } from '../../lib/domain/tracker/reducer.js';
+import { withNow } from '../../lib/domain/tracker/classify.js';
+import type { StageEffect } from '../../lib/domain/tracker/types.js';
 import { encode, FakeAmi } from '../ami/fake-ami-server.js';
 import { RECORDED_DIR, testContext } from './replay.js';
 

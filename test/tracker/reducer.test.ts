@@ -1,12 +1,12 @@
 import t from 'tap';
-import type { AmiEvent } from '../../lib/ami/events.js';
-import { createClassifier, createTrackerContext, formatUtcTime, parseChannel, withNow } from '../../lib/tracker/classify.js';
-import { PMap } from '../../lib/tracker/pmap.js';
-import { projectCall } from '../../lib/tracker/project.js';
-import { initialState, olderLinkedid, reduce, resync } from '../../lib/tracker/reducer.js';
-import { causeResult, dialStatusResult } from '../../lib/tracker/results.js';
-import { callDirection, clientNumber, employeeConversation, isInternal, isMissed, lastConversationDuration } from '../../lib/tracker/helpers.js';
-import type { StageEffect, TrackerState } from '../../lib/tracker/types.js';
+import type { AmiEvent } from '../../lib/protocol/ami/events.js';
+import { createClassifier, createTrackerContext, formatUtcTime, parseChannel, withNow } from '../../lib/domain/tracker/classify.js';
+import { PMap } from '../../lib/domain/tracker/pmap.js';
+import { projectCall } from '../../lib/domain/tracker/project.js';
+import { initialState, olderLinkedid, reduce, resync } from '../../lib/domain/tracker/reducer.js';
+import { causeResult, dialStatusResult } from '../../lib/domain/tracker/results.js';
+import { callDirection, clientNumber, employeeConversation, isInternal, isMissed, lastConversationDuration } from '../../lib/domain/tracker/helpers.js';
+import type { StageEffect, TrackerState } from '../../lib/domain/tracker/types.js';
 import { loadScenario, replay, testContext } from './replay.js';
 
 function snapshot(state: TrackerState): string {

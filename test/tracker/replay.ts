@@ -2,14 +2,14 @@
 // them through the reducer. Shared by the table test and the benchmark.
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { normalizeEvent, type AmiEvent } from '../../lib/ami/events.js';
-import { createTrackerContext, withNow, type TrackerContext } from '../../lib/tracker/classify.js';
-import { initialState, reduce } from '../../lib/tracker/reducer.js';
-import type { StageEffect, TrackerEffect, TrackerState } from '../../lib/tracker/types.js';
+import { normalizeEvent, type AmiEvent } from '../../lib/protocol/ami/events.js';
+import { createTrackerContext, withNow, type TrackerContext } from '../../lib/domain/tracker/classify.js';
+import { initialState, reduce } from '../../lib/domain/tracker/reducer.js';
+import type { StageEffect, TrackerEffect, TrackerState } from '../../lib/domain/tracker/types.js';
 
 export const RECORDED_DIR = new URL('../fixtures/ami/', import.meta.url).pathname;
 
-/** The extension map and trunks of the e2e Asterisk (test/helpers/asterisk-config.ts). */
+/** The extension map and trunks of the e2e Asterisk (rig/sandbox/asterisk-config.ts). */
 export function testContext(): TrackerContext {
   return createTrackerContext(
     { extensions: { '101': 1001, '102': 1002, '103': 1003 }, trunks: ['trunk'], extension_pattern: '^[0-9]{2,5}$' },

@@ -4,11 +4,11 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseAmiStream } from '../../lib/ami/parser.js';
-import { normalizeEvent } from '../../lib/ami/events.js';
-import type { ChannelType, CallFull } from '../../lib/call/types.js';
-import { callDirection, clientNumber, employeeConversation, isMissed, lastConversationDuration } from '../../lib/tracker/helpers.js';
-import type { StageEffect } from '../../lib/tracker/types.js';
+import { parseAmiStream } from '../../lib/protocol/ami/parser.js';
+import { normalizeEvent } from '../../lib/protocol/ami/events.js';
+import type { ChannelType, CallFull } from '../../lib/domain/call/types.js';
+import { callDirection, clientNumber, employeeConversation, isMissed, lastConversationDuration } from '../../lib/domain/tracker/helpers.js';
+import type { StageEffect } from '../../lib/domain/tracker/types.js';
 import { loadScenario, RECORDED_DIR, recordedScenarios, replay, rewriteIds } from './replay.js';
 
 interface Row {
