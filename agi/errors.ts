@@ -81,11 +81,6 @@ export class AgiError extends KaError {
   }
 }
 
-/** True when `err` is an AgiError, optionally with the given code. */
-export function isAgiError(err: unknown, code?: AgiErrorCode): err is AgiError {
-  return err instanceof AgiError && (code === undefined || err.code === code);
-}
-
 /** Cut a line for an error field so that a megabyte of garbage does not land in a log. */
 export function excerpt(line: string, max = 120): string {
   return line.length <= max ? line : `${line.slice(0, max)}…`;

@@ -38,9 +38,9 @@ export interface Core {
 }
 
 /** Load and validate the config; on failure print every problem and exit 2. */
-export function loadConfigOrExit(path: string | undefined): FrozenConfig {
+export function loadConfigOrExit(path: string | undefined, opts: { amiRequired?: boolean } = {}): FrozenConfig {
   try {
-    return loadConfig(path === undefined ? {} : { path });
+    return loadConfig({ ...(path === undefined ? {} : { path }), ...opts });
   } catch (err) {
     process.stderr.write(`${formatConfigError(err)}\n`);
     process.exit(2);
@@ -140,7 +140,7 @@ export function onShutdown(logger: Logger, stop: () => Promise<void>): void {
 }
 
 // ---------------------------------------------------------------------------
-// The AMI bridge and registration (SPEC section 4), and the one-process `start`.
+// The AMI bridge and registration (README, "Which calls are registered, and how"), and the one-process `start`.
 // ---------------------------------------------------------------------------
 
 /** The PHONE/WORK contact field is missing: the bridge refuses to run (exit code 3). */

@@ -5,7 +5,8 @@ const command: Command = {
   command: 'agi',
   describe: 'run the FastAGI server (autodistribution)',
   handler: async (argv) => {
-    const core = buildCore(loadConfigOrExit(configPath(argv)));
+    // The FastAGI server never connects to AMI: no ami.secret needed.
+    const core = buildCore(loadConfigOrExit(configPath(argv), { amiRequired: false }));
     const agi = await startAgi(core);
     onShutdown(core.logger, async () => {
       await agi.close();

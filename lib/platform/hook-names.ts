@@ -3,7 +3,7 @@
  * configuration (customizations.timeouts) and the hook runner (lib/adapters/hooks)
  * both need it; it lives here, below both, so the configuration never imports the runner.
  */
-/** The closed set of hook names, in SPEC order (1 … 13). */
+/** The closed set of hook names, in hook-number order (1 … 13). */
 export const HOOK_NAMES = [
   'need_registration',
   'process_call_params',

@@ -136,3 +136,11 @@ t.test('formatConfigError', async (t) => {
   t.equal(formatConfigError(new Error('boom')), 'configuration could not be loaded: boom');
   t.notMatch(formatConfigError(err), /at .*\.ts/, 'no stack');
 });
+
+t.test('ami.secret is required unless the process never connects to AMI (the agi command)', async (t) => {
+  const file = { kommo: { base_url: 'https://example.kommo.com', long_lived_token: 'tok' }, http: { enabled: false } };
+  t.ok(problemsOf(() => buildConfig(file, { env: {} })).includes('ami.secret: is required: set ami.secret (or env AMI_SECRET)'));
+  const agiOnly = buildConfig(file, { env: {}, amiRequired: false });
+  t.notOk(agiOnly.ami.secret, 'no secret, no problem');
+  t.equal(agiOnly.agi.port, 4573);
+});

@@ -60,7 +60,7 @@ t.test('wrong shapes name the path', async (t) => {
   }
 });
 
-t.test('read-only and foreign fields are dropped where SPEC says', async (t) => {
+t.test('read-only and foreign fields are dropped where customizations/README.md says', async (t) => {
   const auto = validateHookData('process_autodistribution', {
     number: '101',
     name: 'Константин Константинопольский',

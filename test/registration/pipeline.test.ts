@@ -1,4 +1,4 @@
-// Pipeline unit tests (SPEC section 4) with in-memory fakes of the Kommo client and
+// Pipeline unit tests (README, "Which calls are registered, and how") with in-memory fakes of the Kommo client and
 // the hook runner: every branch, the bodies sent, and resuming without duplicates.
 import t from 'tap';
 import { runPipeline } from '../../lib/domain/registration/pipeline.js';

@@ -74,10 +74,6 @@ export class HookError extends KaError {
   }
 }
 
-export function isHookError(err: unknown, code?: HookErrorCode): err is HookError {
-  return err instanceof HookError && (code === undefined || err.code === code);
-}
-
 /**
  * What to add to a message about `err`: nothing for an Error (pino's serializer
  * appends the cause's message itself), the value for anything else thrown.

@@ -72,7 +72,7 @@ export interface HookCheck {
 
 export interface HookRunner {
   run<H extends HookName>(hook: H, input: HookInputs[H], defaults: HookOutputs[H], opts?: RunOptions): Promise<HookRun<H>>;
-  /** Active hooks (files present), in SPEC order, as of the last directory listing. */
+  /** Active hooks (files present), in hook-number order, as of the last directory listing. */
   active(): HookName[];
   /** Re-read the directory now; resolves to the active hooks. */
   scan(): Promise<HookName[]>;

@@ -34,7 +34,7 @@ export interface ScanNote {
 }
 
 export interface ScanResult {
-  /** Active hooks, in SPEC order. */
+  /** Active hooks, in hook-number order. */
   files: HookFile[];
   notes: ScanNote[];
   /** Set when the directory could not be listed (ENOENT: no hooks at all). */

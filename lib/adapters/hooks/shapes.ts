@@ -6,7 +6,7 @@
  * e.g. `data._embedded.contacts[0].id`). Along the way it:
  * - strips keys set to `null` from the Kommo bodies (hooks 2, 4, 5, 8, 11, 12, 13;
  *   Kommo rejects nulls), so `null` means "leave this field out";
- * - keeps only the fields the connector uses where SPEC says so: hook 9 keeps
+ * - keeps only the fields the connector uses where customizations/README.md says so: hook 9 keeps
  *   `number` and `name` (read-only fields are dropped) and cuts `name` to 20
  *   characters; hooks 1, 3, 6, 7 keep their own fields only;
  * - rejects CR, LF and NUL in strings that end up in AMI/AGI protocol lines.
@@ -15,7 +15,7 @@ import type { HookName, HookOutputs } from './types.js';
 
 export type ShapeResult<T> = { ok: true; data: T } | { ok: false; path: string; message: string };
 
-/** The longest CallerID name Asterisk is given (SPEC section 3). */
+/** The longest CallerID name Asterisk is given (README, "Autodistribution"). */
 export const CALLERID_NAME_MAX = 20;
 
 class ShapeFailure {

@@ -1,17 +1,16 @@
 /**
- * The 13 customization hooks of SPEC section 2: a closed, named set, each with a
+ * The 13 customization hooks of customizations/README.md: a closed, named set, each with a
  * typed input and output. Field names are snake_case on purpose: they are the
  * customizations' contract, documented with JSON examples in customizations/README.md.
  *
  * Conventions of the inputs:
- * - every hook that runs for a call receives `call_full` (SPEC section 1);
+ * - every hook that runs for a call receives `call_full` (customizations/README.md, `call_full`);
  * - the hooks that return "the body, changed" (2, 4, 5, 8, 11, 12, 13) receive that
  *   body as `params` and return the changed body itself as `data`;
  * - the FastAGI (hook 9) and click-to-call (hook 6) hooks run before any call model
  *   exists, so they have no `call_full`; hook 3 gets `call_full: null` when it runs
  *   for the FastAGI lookup.
  */
-import type { Logger } from 'pino';
 import type { CallFull, CallStage, KommoEntityRef } from '../../domain/call/types.js';
 
 export { HOOK_NAMES, isHookName, type HookName } from '../../platform/hook-names.js';
@@ -47,7 +46,7 @@ export interface KommoTagRef {
   name?: string;
 }
 
-/** Kommo's `call_status`: 1 left a message … 7 busy (SPEC section 4). */
+/** Kommo's `call_status`: 1 left a message … 7 busy (README, "Which calls are registered, and how"). */
 export type KommoCallStatus = 1 | 2 | 3 | 4 | 5 | 6 | 7;
 
 /** Hook 2: the body for Kommo's calls API (`POST /api/v4/calls`, one element). */
@@ -258,8 +257,3 @@ export interface HookOutputs {
   process_unsorted_creation_params: KommoUnsortedBody;
 }
 
-/** A customization module's export: `default` or `handler`. `context` is optional to use. */
-export type HookHandler<H extends HookName> = (
-  input: HookInputs[H],
-  context: { hook: H; signal: AbortSignal; timeoutMs: number; logger: Logger },
-) => HookResult<HookOutputs[H]> | Promise<HookResult<HookOutputs[H]>>;

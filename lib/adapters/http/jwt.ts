@@ -1,7 +1,7 @@
 /**
  * Verification of Kommo's widget token (`X-Auth-Token`): a JWT signed HS256 with
  * the integration's client secret, about 30 minutes long, carrying `account_id`,
- * `user_id`, `subdomain`, `aud` … (KOMMO_API.md).
+ * `user_id`, `subdomain`, `aud` … (Kommo's API documentation).
  *
  * Written here on purpose (no dependency), and strict:
  * - exactly three base64url parts, each strictly base64url (no padding, no `+/`);

@@ -54,7 +54,7 @@ export interface StatusSnapshot {
     active_connections?: number;
   };
   hooks: {
-    /** Hooks whose file exists, in SPEC order. */
+    /** Hooks whose file exists, in hook-number order. */
     active: string[];
     /** Hook runs that failed (throw, timeout, bad data), since start. */
     errors_total?: number;

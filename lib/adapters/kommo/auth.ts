@@ -1,7 +1,7 @@
 /**
  * Bearer tokens: a long-lived token, or OAuth 2.0 with rotating single-use refresh tokens.
  *
- * OAuth rules (KOMMO_API.md "Auth"):
+ * OAuth rules (Kommo's OAuth documentation):
  * - the pair lives in the token file; the seed refresh token from the config is used only
  *   when that file does not exist yet;
  * - refresh is single flight: any number of concurrent 401s (or an expiring token) cause

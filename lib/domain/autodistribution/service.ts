@@ -1,5 +1,5 @@
 /**
- * Autodistribution (SPEC section 3): caller number → rewriting → hook 3 →
+ * Autodistribution (README, "Autodistribution"): caller number → rewriting → hook 3 →
  * Kommo look-up (contact, else company; cached) → responsible user →
  * extension → hook 9 → the answer the dialplan acts on.
  *

@@ -1,5 +1,5 @@
 /**
- * The AMI bridge (SPEC section 4): AMI events → the call tracker's pure reducer →
+ * The AMI bridge (README, "Which calls are registered, and how"): AMI events → the call tracker's pure reducer →
  * stage effects → registration.
  *
  * - The tracker state lives here; every event is reduced at once, in arrival order,

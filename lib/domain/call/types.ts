@@ -1,5 +1,5 @@
 /**
- * The call model of SPEC section 1, as handed to every customization.
+ * The call model of customizations/README.md (`call_full`), as handed to every customization.
  * Field names are snake_case on purpose: they are the customizations' contract.
  */
 export type CallStage = 'conversation_requested' | 'conversation_accepted' | 'conversation_ended' | 'call_ended';

@@ -1,5 +1,5 @@
 /**
- * `check` (SPEC section 7): verifies what the connector needs before it runs —
+ * `check` (README, commands): verifies what the connector needs before it runs —
  * AMI login, every mapped extension known to Asterisk, the Kommo token, the
  * PHONE/WORK contact field, every mapped Kommo user present and active, and
  * the customizations loading — and says what is wrong and how to fix it.

@@ -1,5 +1,5 @@
 /**
- * `check` (SPEC section 7): one result per verification, each saying what is
+ * `check` (README, commands): one result per verification, each saying what is
  * wrong and how to fix it.
  */
 export interface CheckResult {

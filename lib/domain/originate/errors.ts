@@ -29,6 +29,3 @@ export class OriginateError extends KaError {
   }
 }
 
-export function isOriginateError(err: unknown, code?: OriginateErrorCode): err is OriginateError {
-  return err instanceof OriginateError && (code === undefined || err.code === code);
-}

@@ -28,4 +28,4 @@ export {
   type ChannelIds,
   type WhoCalls,
 } from './params.js';
-export { OriginateError, isOriginateError, type OriginateErrorCode } from './errors.js';
+export { OriginateError, type OriginateErrorCode } from './errors.js';

@@ -1,5 +1,5 @@
 /**
- * Click-to-call (SPEC section 5): a Kommo user (or the CLI, with an extension)
+ * Click-to-call (README, "HTTP endpoints"): a Kommo user (or the CLI, with an extension)
  * asks to call a client; the employee's phone rings first, then the client
  * is dialled by the bundled `[kommo-originate]` context.
  *

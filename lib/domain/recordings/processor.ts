@@ -1,5 +1,5 @@
 /**
- * From the call's MixMonitor files to the link in the Kommo call record (SPEC 6):
+ * From the call's MixMonitor files to the link in the Kommo call record (README, "Recordings"):
  *
  * 1. pick the recording: of the candidates (the `MIXMONITOR_FILENAME` values of the
  *    call's conversations), the one of the last answered conversation when the

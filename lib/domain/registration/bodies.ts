@@ -175,7 +175,7 @@ export function taskBody(
 }
 
 // ---------------------------------------------------------------------------
-// Hook shape → Kommo shape. The hooks speak the SPEC's field names (`tags` as names,
+// Hook shape → Kommo shape. The hooks speak the field names of customizations/README.md (`tags` as names,
 // `task_type`) with loosely typed values; Kommo wants `_embedded.tags[{name}]` and
 // `task_type_id`. A value of the wrong type that a hook put in is left for Kommo to
 // refuse (400 → the record is `failed`, visible, retryable).

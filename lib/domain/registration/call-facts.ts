@@ -1,5 +1,5 @@
 /**
- * Registration's own facts about a finished call, read from `call_full` (SPEC section 1):
+ * Registration's own facts about a finished call, read from `call_full` (customizations/README.md, `call_full`):
  * Kommo's call_status, the call's start, the extensions and trunks the lists match.
  * Direction, who talked, duration and "missed" come from lib/domain/tracker/helpers.ts (one
  * implementation for the whole program). No I/O, no Kommo; table-tested in
@@ -27,7 +27,7 @@ export function wasAnswered(call: CallFull): boolean {
   return !isMissed(call);
 }
 
-/** Kommo call_status codes (KOMMO_API.md). */
+/** Kommo call_status codes (Kommo's API documentation). */
 export const CALL_STATUS = {
   LEFT_MESSAGE: 1,
   CALL_BACK_LATER: 2,

@@ -1,5 +1,5 @@
 /**
- * Pipeline steps 2 and 3 (SPEC section 4): find the client's contact; none → an
+ * Pipeline steps 2 and 3 (README, "Which calls are registered, and how"): find the client's contact; none → an
  * incoming lead (hook 13) or a contact (hook 4) and, if configured, a lead (hook 5);
  * found → hooks 11 and 12 (an empty update sends nothing).
  *

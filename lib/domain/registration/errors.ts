@@ -1,5 +1,5 @@
 /**
- * Errors of the registration subsystem (SPEC section 4). Codes are stable and
+ * Errors of the registration subsystem (README, "Which calls are registered, and how"). Codes are stable and
  * listed in the README's error-code table:
  *
  * | code                        | meaning                                                        |

@@ -1,5 +1,5 @@
 /**
- * Should this call be registered? (SPEC section 2, hook 1 `need_registration`.)
+ * Should this call be registered? (hook 1 `need_registration`, customizations/README.md.)
  *
  * Built-in rules first, then the hook:
  * 1. `local` (internal→internal) calls, and calls whose client number is an internal
@@ -75,7 +75,7 @@ export async function registrationVerdict(stage: CallStage, call: CallFull, deps
   return out.data.result === false ? { register: false, reason: 'hook_need_registration' } : { register: true };
 }
 
-/** SPEC: hook 1 "at every stage" — the call tracker asks this at each stage. */
+/** customizations/README.md: hook 1 "at every stage" — the call tracker asks this at each stage. */
 export async function shouldRegister(stage: CallStage, call: CallFull, deps: FilterDeps): Promise<boolean> {
   return (await registrationVerdict(stage, call, deps)).register;
 }

@@ -1,5 +1,5 @@
 /**
- * Call registration (SPEC section 4): the journal, the pipeline and the registrar.
+ * Call registration (README, "Which calls are registered, and how"): the journal, the pipeline and the registrar.
  * Built by bin/ (the composition root) with the shared Kommo client and hook runner.
  */
 export { openCallStore, recordIdOf, DEFAULT_RETENTION_MS } from './store.js';

@@ -1,5 +1,5 @@
 /**
- * The registration pipeline of one finished call (SPEC section 4), resumable step by
+ * The registration pipeline of one finished call (README, "Which calls are registered, and how"), resumable step by
  * step from its journal record:
  *
  *   0. built-in lists + hook 1 `need_registration`      → steps.need_registration

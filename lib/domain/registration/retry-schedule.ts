@@ -1,5 +1,5 @@
 /**
- * When to try again after a failure: data plus pure functions (STYLE 9).
+ * When to try again after a failure: data plus pure functions.
  *
  * Transient (Kommo unreachable, 429, 5xx, expired token that could not be refreshed
  * for network reasons, store I/O): the worker pauses **all** registration for a

@@ -1,6 +1,6 @@
 /**
  * The registration journal: an embedded, crash-safe store of one JSON file per
- * call in `<data_dir>/calls/` (SPEC section 4, "Nothing is lost").
+ * call in `<data_dir>/calls/` (README, "Nothing lost, nothing twice").
  *
  * - Every write is write-temp → fsync(file) → rename → fsync(dir): after a crash a
  *   file is either its previous or its new version, never half of one. Leftover temp

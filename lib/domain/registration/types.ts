@@ -1,5 +1,5 @@
 /**
- * The journal record of one call's registration (SPEC section 4, "Nothing is lost").
+ * The journal record of one call's registration (README, "Nothing lost, nothing twice").
  *
  * One record per call (linkedid). It holds the finished `call_full`, written before
  * any Kommo request, and the result of every pipeline step, written before the next

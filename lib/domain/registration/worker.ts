@@ -1,5 +1,5 @@
 /**
- * The registrar: durable, exactly-once registration of finished calls (SPEC section 4).
+ * The registrar: durable, exactly-once registration of finished calls (README, "Which calls are registered, and how").
  *
  * - `submit(call)` writes the call to the journal (fsynced) before anything else, then
  *   schedules it; `start()` resumes every pending record (a restart resumes).

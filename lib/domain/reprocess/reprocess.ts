@@ -1,5 +1,5 @@
 /**
- * Re-processing (SPEC section 7): calls that ended while the connector was
+ * Re-processing (README, commands): calls that ended while the connector was
  * down are recovered from Asterisk's own records (the cdr_custom file of
  * `dialplan/cdr_custom.conf.sample`) and handed to the registrar, which
  * stores them durably and registers them like any other call.

@@ -1,5 +1,5 @@
 /**
- * From the tracker's records to SPEC's `call_full` (a fresh, JSON-able object).
+ * From the tracker's records to `call_full` (customizations/README.md) (a fresh, JSON-able object).
  */
 import {
   NO_TIME,

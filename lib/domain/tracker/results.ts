@@ -1,6 +1,6 @@
 /**
  * SIP-style results from Asterisk's DIALSTATUS and Q.850 hangup causes
- * (ASTERISK.md): 200 answered, 486 busy, 480 no answer, 487 cancelled,
+ * (Asterisk's app_dial and hangup-cause documentation): 200 answered, 486 busy, 480 no answer, 487 cancelled,
  * 404 bad number, 503 congestion/unavailable, 603 rejected.
  */
 export const RESULT = {

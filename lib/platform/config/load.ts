@@ -20,11 +20,14 @@ export interface LoadConfigOptions {
   env?: Env;
   /** Merged last, over file and environment. */
   overrides?: ConfigOverrides;
+  /** False for a process that never connects to AMI (`agi`): ami.secret may then be unset. Default true. */
+  amiRequired?: boolean;
 }
 
 export interface BuildConfigOptions {
   env?: Env;
   overrides?: ConfigOverrides;
+  amiRequired?: boolean;
 }
 
 type Obj = Record<string, unknown>;
@@ -97,14 +100,14 @@ function readConfigFile(path: string): Obj {
  * over the defaults (deep, arrays replaced), apply the environment, then the
  * overrides, validate and deep-freeze. Throws `ConfigError` with every problem.
  */
-export function buildConfig(file: Obj, { env = processEnv(), overrides }: BuildConfigOptions = {}): FrozenConfig {
+export function buildConfig(file: Obj, { env = processEnv(), overrides, amiRequired = true }: BuildConfigOptions = {}): FrozenConfig {
   const merged = mergeDeep(structuredClone(defaults) as unknown as Obj, file);
   const origins = applyEnv(merged, env);
   if (overrides) {
     mergeDeep(merged, overrides as Obj);
     for (const key of origins.keys()) if (overridden(overrides as Obj, key)) origins.delete(key);
   }
-  const { config, problems } = validateConfig(merged, origins);
+  const { config, problems } = validateConfig(merged, origins, { amiRequired });
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(config);
 }
@@ -121,8 +124,8 @@ function overridden(overrides: Obj, dotted: string): boolean {
  * `ConfigError` listing every problem; a missing, unreadable or malformed
  * file is a single problem naming the path.
  */
-export function loadConfig({ path = DEFAULT_CONFIG_PATH, env, overrides }: LoadConfigOptions = {}): FrozenConfig {
-  return buildConfig(readConfigFile(path), { ...(env ? { env } : {}), ...(overrides ? { overrides } : {}) });
+export function loadConfig({ path = DEFAULT_CONFIG_PATH, env, overrides, amiRequired }: LoadConfigOptions = {}): FrozenConfig {
+  return buildConfig(readConfigFile(path), { ...(env ? { env } : {}), ...(overrides ? { overrides } : {}), ...(amiRequired === undefined ? {} : { amiRequired }) });
 }
 
 /** For the CLI: a header and one line per problem, no stack. */

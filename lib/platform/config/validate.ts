@@ -387,7 +387,7 @@ function check(node: SchemaNode, value: unknown, path: string, ctx: Ctx): unknow
 }
 
 /** Rules that involve more than one key; run on the normalised value. */
-function crossChecks(c: Obj, problems: string[], bad: ReadonlySet<string>): void {
+function crossChecks(c: Obj, problems: string[], bad: ReadonlySet<string>, amiRequired: boolean): void {
   const section = (k: string): Obj => (isObj(c[k]) ? c[k] : {});
   const kommo = section('kommo');
   const hasToken = typeof kommo['long_lived_token'] === 'string' && kommo['long_lived_token'] !== '';
@@ -407,7 +407,7 @@ function crossChecks(c: Obj, problems: string[], bad: ReadonlySet<string>): void
   ordered('registration', section('registration'), 'retry_base_ms', 'retry_max_ms');
   ordered('agi', section('agi'), 'command_timeout_ms', 'budget_ms');
 
-  if (section('ami')['secret'] === '') problems.push('ami.secret: is required: set ami.secret (or env AMI_SECRET)');
+  if (amiRequired && section('ami')['secret'] === '') problems.push('ami.secret: is required: set ami.secret (or env AMI_SECRET)');
   const http = section('http');
   if (typeof http['secret'] === 'string' && http['secret'] !== '' && http['secret'].length < 16) {
     problems.push('http.secret: must be at least 16 characters');
@@ -453,10 +453,10 @@ function crossChecks(c: Obj, problems: string[], bad: ReadonlySet<string>): void
  * every problem found (an empty list means valid). `origins` maps config keys
  * to the environment variable that set them, for the messages.
  */
-export function validateConfig(raw: unknown, origins: ReadonlyMap<string, string> = new Map()): { config: Config; problems: string[] } {
+export function validateConfig(raw: unknown, origins: ReadonlyMap<string, string> = new Map(), opts: { amiRequired?: boolean } = {}): { config: Config; problems: string[] } {
   const ctx: Ctx = { problems: [], origins, bad: new Set() };
   const config = check(schema, raw, '', ctx);
-  if (isObj(config)) crossChecks(config, ctx.problems, ctx.bad);
+  if (isObj(config)) crossChecks(config, ctx.problems, ctx.bad, opts.amiRequired !== false);
   const { problems } = ctx;
   return { config: config as Config, problems };
 }
