@@ -4,7 +4,7 @@ import { NO_TIME } from '../../lib/domain/call/types.js';
 import { callStatusOf, kommoDirection, rawClientNumber } from '../../lib/domain/registration/call-facts.js';
 import {
   callDirection, isMissed, lastConversationDuration, lastRungConversation, parseCallTime, talkedConversation,
-} from '../../lib/domain/tracker/helpers.js';
+} from '../../lib/domain/call/facts.js';
 import { classifyFailure } from '../../lib/domain/registration/retry-schedule.js';
 import { KommoApiError, KommoAuthError } from '../../lib/adapters/kommo/errors.js';
 import { makeCall, unreachable } from './helpers.js';

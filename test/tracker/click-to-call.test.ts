@@ -4,7 +4,7 @@ import t from 'tap';
 import type { AmiEvent } from '../../lib/protocol/ami/events.js';
 import type { CallFull } from '../../lib/domain/call/types.js';
 import { createTrackerContext, formatUtcTime } from '../../lib/domain/tracker/classify.js';
-import { clientNumber, employeeConversation } from '../../lib/domain/tracker/helpers.js';
+import { clientNumber, employeeConversation } from '../../lib/domain/call/facts.js';
 import { loadScenario, replay } from './replay.js';
 
 const KA = 'ka-1700000200000-0a1b2c3d';

@@ -5,7 +5,7 @@ import { PMap } from '../../lib/domain/tracker/pmap.js';
 import { projectCall } from '../../lib/domain/tracker/project.js';
 import { initialState, olderLinkedid, reduce, resync } from '../../lib/domain/tracker/reducer.js';
 import { causeResult, dialStatusResult } from '../../lib/domain/tracker/results.js';
-import { callDirection, clientNumber, employeeConversation, isInternal, isMissed, lastConversationDuration } from '../../lib/domain/tracker/helpers.js';
+import { callDirection, clientNumber, employeeConversation, isInternal, isMissed, lastConversationDuration } from '../../lib/domain/call/facts.js';
 import type { StageEffect, TrackerState } from '../../lib/domain/tracker/types.js';
 import { loadScenario, replay, testContext } from './replay.js';
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { parseAmiStream } from '../../lib/protocol/ami/parser.js';
 import { normalizeEvent } from '../../lib/protocol/ami/events.js';
 import type { ChannelType, CallFull } from '../../lib/domain/call/types.js';
-import { callDirection, clientNumber, employeeConversation, isMissed, lastConversationDuration } from '../../lib/domain/tracker/helpers.js';
+import { callDirection, clientNumber, employeeConversation, isMissed, lastConversationDuration } from '../../lib/domain/call/facts.js';
 import type { StageEffect } from '../../lib/domain/tracker/types.js';
 import { loadScenario, RECORDED_DIR, recordedScenarios, replay, rewriteIds } from './replay.js';
 

@@ -14,7 +14,7 @@ import type {
   KommoUnsortedBody,
 } from '../../adapters/hooks/types.js';
 import type { CallCreate, LeadCreate, PartyCreate, TaskCreate, UnsortedSipCreate } from '../../adapters/kommo/types.js';
-import { isMissed, lastConversationDuration, lastRungConversation, talkedConversation } from '../tracker/helpers.js';
+import { isMissed, lastConversationDuration, lastRungConversation, talkedConversation } from '../call/facts.js';
 import { callStartedAt, callStatusOf, kommoDirection } from './call-facts.js';
 import type { RegistrationSettings } from './deps.js';
 import type { StepResults } from './types.js';

@@ -1,12 +1,12 @@
 /**
  * Registration's own facts about a finished call, read from `call_full` (customizations/README.md, `call_full`):
  * Kommo's call_status, the call's start, the extensions and trunks the lists match.
- * Direction, who talked, duration and "missed" come from lib/domain/tracker/helpers.ts (one
+ * Direction, who talked, duration and "missed" come from lib/domain/call/facts.ts (one
  * implementation for the whole program). No I/O, no Kommo; table-tested in
  * test/registration/call-facts.test.ts.
  */
 import type { CallFull, Conversation } from '../call/types.js';
-import { callDirection, clientNumber, isMissed, parseCallTime } from '../tracker/helpers.js';
+import { callDirection, clientNumber, isMissed, parseCallTime } from '../call/facts.js';
 
 /** Kommo's `direction`: only `inbound` and `outbound` exist; internal and unknown calls go as outbound. */
 export function kommoDirection(call: CallFull): 'inbound' | 'outbound' {

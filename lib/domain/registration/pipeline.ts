@@ -20,7 +20,7 @@ import type { RecordingCandidateRef } from './deps.js';
 import { isInternalNumber, normalizeClientPhone, digitsOnly } from '../../platform/phone.js';
 import { KommoError } from '../../adapters/kommo/errors.js';
 import { callBody, compact, taskBody, taskTarget, toKommoCall, toKommoTask } from './bodies.js';
-import { isMissed } from '../tracker/helpers.js';
+import { isMissed } from '../call/facts.js';
 import { rawClientNumber } from './call-facts.js';
 import { resolveEntities } from './entities.js';
 import { registrationVerdict } from './filter.js';

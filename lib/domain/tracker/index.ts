@@ -23,5 +23,5 @@ export {
   isMissed,
   isInternal,
   type CallDirection,
-} from './helpers.js';
+} from '../call/facts.js';
 export type { TrackerState, TrackerEffect, StageEffect, MergeEffect, ReduceResult, CallRec, ChanRec } from './types.js';

@@ -8,7 +8,7 @@
  * time-zone parsing is involved; otherwise (a `call_full` built elsewhere, e.g. from
  * Asterisk's records) the `*_time` strings, read as PBX local time.
  */
-import { NO_TIME, type CallFull, type CallTime, type ChannelObject, type Conversation } from '../call/types.js';
+import { NO_TIME, type CallFull, type CallTime, type ChannelObject, type Conversation } from './types.js';
 
 export type CallDirection = 'inbound' | 'outbound' | 'internal' | 'unknown';
 
