@@ -9,37 +9,17 @@
  * 200th, against the FastAGI server logging at `info`. Prints the log's size and
  * lines, the peer errors counted, and how many valid sessions answered.
  */
-import net from 'node:net';
-import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { createAgiServer } from '../agi/server.js';
 import { runAgiSession } from './agi-client.js';
+import { malformedAgiSession } from '../rig/sandbox/agi-fuzz.js';
 
 const QUICK = process.argv.includes('--quick');
 const MALFORMED = QUICK ? 10_000 : 100_000;
 const VALID_EVERY = 200;
 const PARALLEL = 32;
-const ENV = 'agi_network: yes\nagi_network_script: autodistribution\nagi_request: agi://127.0.0.1/autodistribution\nagi_channel: PJSIP/trunk-1\nagi_uniqueid: 1.1\nagi_callerid: 79161234567\n\n';
-const BIG = `agi_network: yes\n${'x'.repeat(200 * 1024)}\n`;
-
-function malformed(port: number, i: number): Promise<void> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    s.on('error', () => resolve());
-    s.on('close', () => resolve());
-    s.on('connect', () => {
-      const kind = i % 5;
-      if (kind === 0) s.end(randomBytes(200));
-      else if (kind === 1) s.end(BIG);
-      else if (kind === 2) s.end('agi_network: yes\nthis is not an env line\n\n');
-      else if (kind === 3) s.write(`${ENV}200 result=1\n`);
-      else s.end('agi_network: yes\nagi_request: agi://x/autodistribution\n');
-    });
-  });
-}
-
 async function main(): Promise<void> {
   let bytes = 0;
   let lines = 0;
@@ -70,7 +50,7 @@ async function main(): Promise<void> {
     Array.from({ length: PARALLEL }, async () => {
       while (next < MALFORMED) {
         const i = next++;
-        await malformed(port, i);
+        await malformedAgiSession(port, i);
         if (i % VALID_EVERY === 0) {
           valid++;
           const r = await runAgiSession({ host: '127.0.0.1', port, callerId: '79161234567', timeoutMs: 5000 }).catch(() => undefined);

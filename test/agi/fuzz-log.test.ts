@@ -5,33 +5,14 @@
  * counted. The 100,000-session figure is bench/agi-fuzz.ts.
  */
 import t from 'tap';
-import net from 'node:net';
-import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { createAgiServer, type AgiServer } from '../../agi/server.js';
-import { FakeAsterisk, envBlock } from './fixtures/fake-asterisk.js';
+import { FakeAsterisk } from './fixtures/fake-asterisk.js';
+import { malformedAgiSession } from '../../rig/sandbox/agi-fuzz.js';
 
 const MALFORMED = 3000;
 const VALID = 30;
-
-/** One malformed session of kind `i % 5`; resolves when the server has closed it. */
-function malformed(port: number, i: number): Promise<void> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    s.on('error', () => resolve());
-    s.on('close', () => resolve());
-    s.on('connect', () => {
-      switch (i % 5) {
-        case 0: s.end(randomBytes(200)); break; // random bytes
-        case 1: s.end(`agi_network: yes\n${'x'.repeat(200 * 1024)}\n`); break; // a 200 KB line
-        case 2: s.end('agi_network: yes\nthis is not an env line\n\n'); break; // malformed env
-        case 3: s.write(`${envBlock()}200 result=1\n`); break; // a reply with no command
-        default: s.end('agi_network: yes\nagi_request: agi://x/autodistribution\n'); break; // no blank line, then EOF
-      }
-    });
-  });
-}
 
 async function valid(port: number): Promise<boolean> {
   const a = await FakeAsterisk.connect(port);
@@ -63,7 +44,7 @@ t.test(`${MALFORMED} malformed sessions: the log stays under 16 KB, valid sessio
   const workers = Array.from({ length: 16 }, async (_, w) => {
     while (sent < MALFORMED) {
       const i = sent++;
-      await malformed(port, i);
+      await malformedAgiSession(port, i);
       if (i % (MALFORMED / VALID) === w % 2 && (await valid(port))) ok++;
     }
   });

@@ -3,14 +3,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHookRunner, type HookRunnerOptions } from '../../lib/adapters/hooks/loader.js';
 import { runExecutable } from '../../lib/adapters/hooks/exec.js';
-import { captureLogs, sampleInputs, sleep, tempDir, writeHook } from './fixtures/hooks.js';
+import { captureLogs, sampleInputs, sleep, tempDir, writeHook, runnerInTempDir } from './fixtures/hooks.js';
 
 function setup(tt: Test, extra: Partial<HookRunnerOptions> = {}) {
-  const dir = tempDir(tt);
-  const { logger, lines } = captureLogs();
-  const runner = createHookRunner({ dir, timeoutMs: 3000, timeouts: {}, logger, rescanMs: 0, ...extra });
-  tt.teardown(() => runner.close());
-  return { dir, lines, runner };
+  return runnerInTempDir(tt, { timeoutMs: 3000, ...extra });
 }
 
 /** Dead: no such process, or a zombie nobody reaps (PID 1 in a container may not). */

@@ -5,14 +5,10 @@ import { createHookRunner, hookTimeout, type HookRunner, type HookRunnerOptions 
 import { HookError } from '../../lib/adapters/hooks/errors.js';
 import { ModuleLoader } from '../../lib/adapters/hooks/modules.js';
 import type { HookName } from '../../lib/adapters/hooks/types.js';
-import { answer, captureLogs, sampleDefaults, sampleInputs, sleep, tempDir, writeHook, type LogLine } from './fixtures/hooks.js';
+import { answer, captureLogs, sampleDefaults, sampleInputs, sleep, tempDir, writeHook, type LogLine, runnerInTempDir } from './fixtures/hooks.js';
 
 function setup(tt: Test, extra: Partial<HookRunnerOptions> = {}) {
-  const dir = tempDir(tt);
-  const { logger, lines } = captureLogs();
-  const runner = createHookRunner({ dir, timeoutMs: 2000, timeouts: {}, logger, rescanMs: 0, ...extra });
-  tt.teardown(() => runner.close());
-  return { dir, lines, runner };
+  return runnerInTempDir(tt, extra);
 }
 
 /** The failure line logged for `hook` with `code`. */

@@ -5,14 +5,10 @@
 import t, { type Test } from 'tap';
 import { performance } from 'node:perf_hooks';
 import { createHookRunner, type HookRunnerOptions } from '../../lib/adapters/hooks/loader.js';
-import { answer, captureLogs, sampleInputs, sleep, tempDir, writeHook } from './fixtures/hooks.js';
+import { answer, captureLogs, sampleInputs, sleep, tempDir, writeHook, runnerInTempDir } from './fixtures/hooks.js';
 
 function setup(tt: Test, extra: Partial<HookRunnerOptions> = {}) {
-  const dir = tempDir(tt);
-  const { logger, lines } = captureLogs();
-  const runner = createHookRunner({ dir, timeoutMs: 2000, timeouts: {}, logger, rescanMs: 0, ...extra });
-  tt.teardown(() => runner.close());
-  return { dir, lines, runner };
+  return runnerInTempDir(tt, extra);
 }
 
 const input = () => sampleInputs().need_registration;

@@ -37,6 +37,8 @@ export interface SerializedFailure {
 export type WorkerLogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 
 export type WorkerOut =
+  /** The thread is up and listening (sent once). */
+  | { t: 'ready' }
   | { t: 'started'; id: number }
   | { t: 'done'; id: number; ok: true; answer: string | undefined }
   | { t: 'done'; id: number; ok: false; error: SerializedFailure }

@@ -95,6 +95,9 @@ interface Slot {
 const WORKER_URL = new URL('./worker.mjs', import.meta.url);
 /** Loaders the connector was started with (a test runner's TypeScript loader) are not for hooks: they would cost every worker seconds. */
 const WORKER_EXEC_ARGV = process.execArgv.filter((arg) => !/^--(import|loader|experimental-loader|require)\b/.test(arg));
+/** The longest a first thread start may add to a time limit. */
+const MAX_START_MS = 5000;
+
 /** Not handed to hooks: the connector's secrets, and NODE_OPTIONS (its loaders are the connector's, see WORKER_EXEC_ARGV). */
 const HIDDEN_ENV = new Set([...ENV_BINDINGS.map((b) => b.name).filter((name) => /SECRET|TOKEN/.test(name)), 'NODE_OPTIONS']);
 
@@ -131,6 +134,9 @@ export function createHookPool(options: HookPoolOptions): HookPool {
   let closed = false;
   let beat: NodeJS.Timeout | undefined;
   let respawn: NodeJS.Timeout | undefined;
+  /** A thread of this pool has started once: time limits run from the call from now on. */
+  let started = false;
+  const waitingForStart: Array<() => void> = [];
   let failedStarts = 0;
 
   const responsive = (slot: Slot, now: number): boolean => slot.pingAt === undefined || now - slot.pingAt < heartbeatMs;
@@ -145,10 +151,6 @@ export function createHookPool(options: HookPoolOptions): HookPool {
     });
     worker.unref();
     const slot: Slot = { worker, jobs: new Map(), pingAt: undefined, gone: false, online: false };
-    worker.once('online', () => {
-      slot.online = true;
-      failedStarts = 0;
-    });
     worker.on('message', (message: WorkerOut) => onMessage(slot, message));
     worker.on('error', (err) => lose(slot, 'HOOK_THREW', `it failed: ${err.message}`, err));
     worker.on('exit', (code) => lose(slot, 'HOOK_THREW', `it exited with code ${code}`));
@@ -237,6 +239,15 @@ export function createHookPool(options: HookPoolOptions): HookPool {
   };
 
   const onMessage = (slot: Slot, message: WorkerOut): void => {
+    if (message.t === 'ready') {
+      slot.online = true;
+      failedStarts = 0;
+      if (!started) {
+        started = true;
+        for (const start of waitingForStart.splice(0)) start();
+      }
+      return;
+    }
     if (message.t === 'pong') {
       slot.pingAt = undefined;
       dispatch();
@@ -318,7 +329,12 @@ export function createHookPool(options: HookPoolOptions): HookPool {
         reject(new HookError('HOOK_TIMEOUT', file.hook, `${maxQueued} customization runs are already waiting for a worker`, { file: file.file, timeoutMs }));
         return;
       }
-      const timer = setTimeout(() => giveUp(job, new HookError('HOOK_TIMEOUT', file.hook, `no answer within ${timeoutMs} ms`, { file: file.file, timeoutMs })), timeoutMs);
+      let timer: NodeJS.Timeout | undefined;
+      const startTimer = (extraMs = 0): void => {
+        clearTimeout(timer);
+        if (job.settled) return;
+        timer = setTimeout(() => giveUp(job, new HookError('HOOK_TIMEOUT', file.hook, `no answer within ${timeoutMs} ms`, { file: file.file, timeoutMs })), timeoutMs + extraMs);
+      };
       const onAbort = (): void => giveUp(job, new HookError('HOOK_ABORTED', file.hook, 'aborted before the answer', { file: file.file, cause: signal.reason }));
       const done = (): void => {
         clearTimeout(timer);
@@ -340,6 +356,13 @@ export function createHookPool(options: HookPoolOptions): HookPool {
         },
       };
       signal.addEventListener('abort', onAbort, { once: true });
+      // The limit is the hook's time: the pool's first thread start (tens of ms, once) is not
+      // counted. A caller that cannot wait (autodistribution) has its own signal.
+      if (started) startTimer();
+      else {
+        startTimer(MAX_START_MS); // a pool whose threads cannot start still answers
+        waitingForStart.push(() => startTimer());
+      }
       live.set(job.id, job);
       queue.push(job);
       fill();

@@ -180,3 +180,5 @@ port.on('message', (/** @type {import('./pool-protocol.js').WorkerIn} */ message
 // A hook's stray timer or promise must not take its neighbours down with it.
 process.on('uncaughtException', (err) => post({ t: 'log', id: 0, level: 'error', bindings: {}, args: logArgs([{ err }, 'a customization threw outside its call']) }));
 process.on('unhandledRejection', (err) => post({ t: 'log', id: 0, level: 'error', bindings: {}, args: logArgs([{ err }, 'a customization left a promise rejection unhandled']) }));
+
+post({ t: 'ready' });
