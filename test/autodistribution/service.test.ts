@@ -198,3 +198,16 @@ t.test('the budget runs from the connection (spentMs), and a hook still running 
   t.same(seen, [{ hook: 'process_autodistribution', aborted: true }], 'hook 9 was told to stop');
   service.close();
 });
+
+t.test('look-ups ask the shared rate limiter for the realtime lane', async (t) => {
+  const seen: unknown[] = [];
+  const kommo: LookupClient = {
+    async findContactsByPhone(_phone, o) { seen.push(['contacts', o?.priority]); return []; },
+    async findCompaniesByPhone(_phone, o) { seen.push(['companies', o?.priority]); return []; },
+    async listUsers() { return []; },
+  };
+  const service = createAutodistribution(baseOpts, { kommo, hooks: passHooks, normalizePhone: normalize, truncateName: truncate, logger: silent });
+  await service.handle(req('+79990001122'));
+  t.same(seen, [['contacts', 'realtime'], ['companies', 'realtime']]);
+  service.close();
+});

@@ -144,3 +144,9 @@ t.test('ami.secret is required unless the process never connects to AMI (the agi
   t.notOk(agiOnly.ami.secret, 'no secret, no problem');
   t.equal(agiOnly.agi.port, 4573);
 });
+
+t.test('kommo.realtime_reserve must leave registration at least one request per second', async (t) => {
+  const file = { kommo: { base_url: 'https://example.kommo.com', long_lived_token: 'tok', rate_limit_per_second: 7, realtime_reserve: 7 }, http: { enabled: false } };
+  t.match(problemsOf(() => buildConfig(file, { env: { AMI_SECRET: 'x' } })), [/^kommo\.realtime_reserve: must be less than kommo\.rate_limit_per_second \(7\), got 7/]);
+  t.equal(buildConfig({ ...file, kommo: { ...file.kommo, realtime_reserve: 2 } }, { env: { AMI_SECRET: 'x' } }).kommo.realtime_reserve, 2);
+});

@@ -29,7 +29,7 @@ t.test('admits up to the limit at once, then waits', async (t) => {
   t.equal(fourth, undefined, 'a settled request holds its slot for the window');
   await clock.advance(1);
   t.ok(fourth, 'admitted once the window passed');
-  t.same({ ...lim.stats(), queued: 0 }, { sentLastSecond: 1, limit: 3, total: 4, throttledWaits: 1, queued: 0 });
+  t.same({ ...lim.stats(), queued: 0 }, { sentLastSecond: 1, limit: 3, total: 4, throttledWaits: 1, queued: 0, realtimeTotal: 0, realtimeWaits: 0 });
 });
 
 t.test('a request that never left frees its slot at once', async (t) => {
@@ -126,4 +126,38 @@ t.test('registry: one limiter per account origin', async (t) => {
   t.not(reg.get('https://other.kommo.com', 7), a);
   t.equal(a.limit, 7);
   t.equal(reg.get('not a url', 7), reg.get('NOT A URL', 7));
+});
+
+t.test('priority lanes: realtime waiters go before a backlog of normal ones; the reserve is never taken by normal work', async (t) => {
+  const clock = new FakeClock();
+  const lim = createRateLimiter({ limit: 2, clock, marginMs: 0 });
+  const held = [await lim.acquire(), await lim.acquire()];
+  const order: string[] = [];
+  for (let i = 0; i < 5; i++) void lim.acquire(undefined, 'normal').then((p) => { order.push(`normal${i}`); p.release(); });
+  void lim.acquire(undefined, 'realtime').then((p) => { order.push('realtime'); p.release(); });
+  await flush();
+  t.same(order, [], 'all wait while the limit is used');
+  held[0]?.release();
+  await clock.advance(1000);
+  t.equal(order[0], 'realtime', 'the realtime waiter came in ahead of the five normal ones');
+  t.match(lim.stats(), { realtimeTotal: 1, realtimeWaits: 1 });
+  held[1]?.release();
+  for (let s = 0; s < 6; s++) await clock.advance(1000);
+  t.same(order, ['realtime', 'normal0', 'normal1', 'normal2', 'normal3', 'normal4'], 'normal work keeps its FIFO order');
+
+  const reserved = createRateLimiter({ limit: 3, clock, marginMs: 0, realtimeReserve: 1 });
+  const normal = [await reserved.acquire(), await reserved.acquire()];
+  let third: Permit | undefined;
+  void reserved.acquire().then((p) => { third = p; });
+  await flush();
+  t.equal(third, undefined, 'normal work stops at limit - reserve');
+  const rt = await Promise.race([reserved.acquire(undefined, 'realtime'), clock.advance(0).then(() => undefined)]);
+  t.ok(rt, 'a realtime request takes the reserved slot at once');
+  t.equal(reserved.stats().realtimeWaits, 0, 'without waiting');
+  for (const p of normal) p.release();
+  rt?.release();
+  await clock.advance(1000);
+  t.ok(third, 'the normal waiter is admitted when a non-reserved slot frees');
+  const capped = createRateLimiter({ limit: 1, clock, realtimeReserve: 5 });
+  t.ok(await capped.acquire(), 'a reserve is never the whole limit');
 });

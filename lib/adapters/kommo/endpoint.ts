@@ -22,8 +22,8 @@ export function newRequestId(opts?: RequestOptions, body?: Record<string, unknow
 }
 
 /** The per-call options every request carries. */
-export function callOptions(opts: RequestOptions | undefined): Pick<HttpRequest, 'signal' | 'requestId' | 'retryBudgetMs'> {
-  return { signal: opts?.signal, requestId: opts?.requestId, retryBudgetMs: opts?.retryBudgetMs };
+export function callOptions(opts: RequestOptions | undefined): Pick<HttpRequest, 'signal' | 'requestId' | 'retryBudgetMs' | 'priority'> {
+  return { signal: opts?.signal, requestId: opts?.requestId, retryBudgetMs: opts?.retryBudgetMs, priority: opts?.priority };
 }
 
 function badResponse(path: string, what: string, maybeApplied: boolean): KommoError {

@@ -12,7 +12,7 @@ import type { Dispatcher } from 'undici';
 import type { AuthProvider } from './auth.js';
 import { KommoAuthError, KommoError, KommoUnreachableError } from './errors.js';
 import { encodeJson, isRecord } from './json.js';
-import type { RateLimiter } from './limiter.js';
+import type { Priority, RateLimiter } from './limiter.js';
 import { problemToError } from './problem.js';
 import { type AttemptOutcome, decideRetry, parseRetryAfter, type RetryPolicy } from './retry.js';
 import type { ExchangeResult, Transport } from './transport.js';
@@ -24,6 +24,8 @@ export interface RequestOptions {
   requestId?: string | undefined;
   /** Cap the retry budget of this call below `kommo.retry.max_elapsed_ms` (e.g. the CLI). */
   retryBudgetMs?: number | undefined;
+  /** `realtime`: a caller is waiting (autodistribution look-ups): served before everything else. */
+  priority?: Priority | undefined;
 }
 
 export interface HttpRequest {
@@ -39,6 +41,7 @@ export interface HttpRequest {
   signal?: AbortSignal | undefined;
   requestId?: string | undefined;
   retryBudgetMs?: number | undefined;
+  priority?: Priority | undefined;
 }
 
 export interface HttpResponse {
@@ -137,7 +140,7 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
       }
       let permit;
       try {
-        permit = await opts.limiter.acquire(waitSignal);
+        permit = await opts.limiter.acquire(waitSignal, req.priority);
       } catch (err) {
         if (waitSignal.aborted) throw stopped(req, callerSignal, false);
         throw err;

@@ -119,7 +119,7 @@ export function createKommoClient(config: DeepReadonly<KommoConfig>, deps: Kommo
   const logger = deps.logger.child({ component: 'kommo' });
   const now = deps.now ?? Date.now;
   const limit = config.rate_limit_per_second > 0 ? config.rate_limit_per_second : 7;
-  const limiter = deps.limiter ?? (deps.limiters ?? processLimiters).get(config.base_url, limit);
+  const limiter = deps.limiter ?? (deps.limiters ?? processLimiters).get(config.base_url, limit, config.realtime_reserve);
   const matchDigits = deps.matchDigits ?? 10;
   const policy = retryPolicyFromConfig(config.retry);
   const transport = createTransport({ connectTimeoutMs: config.connect_timeout_ms, requestTimeoutMs: config.request_timeout_ms });

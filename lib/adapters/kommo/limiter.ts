@@ -11,8 +11,14 @@
  * which the limiter never allows. A request that provably never left (connect failed)
  * frees its slot at once.
  *
- * Waiters are served in FIFO order; the queue is bounded; every wait can be cancelled
- * with an AbortSignal. `pause(ms)` stops everyone (after a 429 with Retry-After).
+ * Two lanes: `realtime` (a caller is waiting on the line: autodistribution look-ups)
+ * and `normal` (registration, checks — work that can wait). Realtime waiters are served
+ * first — a backlog of hundreds of registrations never stands between a caller and the
+ * next free slot — and `realtimeReserve` slots (default 0) are never taken by normal
+ * work, so that a caller need not wait for a slot at all (at the cost of that much of
+ * the registration rate). Within
+ * a lane waiters are served in FIFO order; the queue is bounded; every wait can be
+ * cancelled with an AbortSignal. `pause(ms)` stops everyone (after a 429 with Retry-After).
  *
  * ONE limiter per Kommo account must be shared by everything in the process that talks to
  * it: use a `LimiterRegistry` (keyed by base URL) built once at the composition root.
@@ -43,8 +49,12 @@ export interface LimiterOptions {
   marginMs?: number;
   /** Max callers waiting; more → KOMMO_RATE_LIMITED at once (default 10 000). */
   maxQueue?: number;
+  /** Slots normal work never takes, kept for realtime requests (default 0: realtime is only served first). */
+  realtimeReserve?: number;
   clock?: LimiterClock;
 }
+
+export type Priority = 'realtime' | 'normal';
 
 export interface Permit {
   /** Settle the request: `sent: false` when it provably never left the host. Idempotent. */
@@ -61,11 +71,14 @@ export interface RateStats {
   throttledWaits: number;
   /** Callers waiting right now. */
   queued: number;
+  /** Realtime requests admitted since start, and of those how many had to wait. */
+  realtimeTotal: number;
+  realtimeWaits: number;
 }
 
 export interface RateLimiter {
   readonly limit: number;
-  acquire(signal?: AbortSignal): Promise<Permit>;
+  acquire(signal?: AbortSignal, priority?: Priority): Promise<Permit>;
   /** Admit nobody for `ms` (e.g. after a 429 carrying Retry-After). */
   pause(ms: number): void;
   stats(): RateStats;
@@ -90,6 +103,7 @@ export function createRateLimiter(options: LimiterOptions): RateLimiter {
   const marginMs = options.marginMs ?? 25;
   const maxQueue = options.maxQueue ?? 10_000;
   const clock = options.clock ?? realClock;
+  const reserve = Math.min(Math.max(0, Math.floor(options.realtimeReserve ?? 0)), limit - 1);
 
   let inFlight = 0;
   /** When settled slots become free again, ascending (settle times are monotonic). */
@@ -99,7 +113,10 @@ export function createRateLimiter(options: LimiterOptions): RateLimiter {
   let total = 0;
   let throttledWaits = 0;
   let pausedUntil = 0;
-  const queue: Waiter[] = [];
+  let realtimeTotal = 0;
+  let realtimeWaits = 0;
+  const lanes: Record<Priority, Waiter[]> = { realtime: [], normal: [] };
+  const queued = (): number => lanes.realtime.length + lanes.normal.length;
   let timer: unknown = undefined;
   let timerAt = Infinity;
 
@@ -125,14 +142,16 @@ export function createRateLimiter(options: LimiterOptions): RateLimiter {
     };
   };
 
-  const admit = (now: number): Permit => {
+  const admit = (now: number, priority: Priority): Permit => {
     inFlight++;
     total++;
+    if (priority === 'realtime') realtimeTotal++;
     admitted.push(now);
     return makePermit();
   };
 
-  const canAdmit = (now: number): boolean => now >= pausedUntil && inFlight + freeAt.length < limit;
+  const canAdmit = (now: number, priority: Priority): boolean =>
+    now >= pausedUntil && inFlight + freeAt.length < (priority === 'realtime' ? limit : limit - reserve);
 
   const schedule = (now: number): void => {
     // The next instant a waiter may be admitted without a release: the pause ending, or
@@ -153,47 +172,53 @@ export function createRateLimiter(options: LimiterOptions): RateLimiter {
   function pump(): void {
     const now = clock.now();
     prune(now);
-    while (queue.length > 0 && canAdmit(now)) {
-      const w = queue.shift() as Waiter;
-      if (w.onAbort) w.signal?.removeEventListener('abort', w.onAbort);
-      w.resolve(admit(now));
+    for (const priority of ['realtime', 'normal'] as const) {
+      const lane = lanes[priority];
+      while (lane.length > 0 && canAdmit(now, priority)) {
+        const w = lane.shift() as Waiter;
+        if (w.onAbort) w.signal?.removeEventListener('abort', w.onAbort);
+        w.resolve(admit(now, priority));
+      }
     }
-    if (queue.length > 0) schedule(now);
+    if (queued() > 0) schedule(now);
   }
 
   return {
     limit,
-    acquire(signal) {
+    acquire(signal, priority = 'normal') {
       if (signal?.aborted) return Promise.reject(abortError(signal));
       const now = clock.now();
       prune(now);
-      if (queue.length === 0 && canAdmit(now)) return Promise.resolve(admit(now));
-      if (queue.length >= maxQueue) {
+      const ahead = priority === 'realtime' ? lanes.realtime.length : queued();
+      if (ahead === 0 && canAdmit(now, priority)) return Promise.resolve(admit(now, priority));
+      if (queued() >= maxQueue) {
         return Promise.reject(new KommoError('KOMMO_RATE_LIMITED', `rate-limit queue is full (${maxQueue} waiting)`));
       }
       throttledWaits++;
+      if (priority === 'realtime') realtimeWaits++;
+      const lane = lanes[priority];
       return new Promise<Permit>((resolve, reject) => {
         const w: Waiter = { resolve, reject, signal, onAbort: undefined };
         if (signal) {
           w.onAbort = () => {
-            const i = queue.indexOf(w);
-            if (i >= 0) queue.splice(i, 1);
+            const i = lane.indexOf(w);
+            if (i >= 0) lane.splice(i, 1);
             reject(abortError(signal));
           };
           signal.addEventListener('abort', w.onAbort, { once: true });
         }
-        queue.push(w);
+        lane.push(w);
         schedule(now);
       });
     },
     pause(ms) {
       if (!(ms > 0)) return;
       pausedUntil = Math.max(pausedUntil, clock.now() + ms);
-      if (queue.length > 0) schedule(clock.now());
+      if (queued() > 0) schedule(clock.now());
     },
     stats() {
       prune(clock.now());
-      return { sentLastSecond: admitted.length, limit, total, throttledWaits, queued: queue.length };
+      return { sentLastSecond: admitted.length, limit, total, throttledWaits, queued: queued(), realtimeTotal, realtimeWaits };
     },
   };
 }
@@ -203,17 +228,18 @@ export function createRateLimiter(options: LimiterOptions): RateLimiter {
  * root and hand it to every client of the process.
  */
 export interface LimiterRegistry {
-  get(baseUrl: string, limit: number): RateLimiter;
+  /** The account's limiter; the first caller's `limit` and `realtimeReserve` make it. */
+  get(baseUrl: string, limit: number, realtimeReserve?: number): RateLimiter;
 }
 
 export function createLimiterRegistry(clock?: LimiterClock): LimiterRegistry {
   const limiters = new Map<string, RateLimiter>();
   return {
-    get(baseUrl, limit) {
+    get(baseUrl, limit, realtimeReserve = 0) {
       const key = limiterKey(baseUrl);
       let limiter = limiters.get(key);
       if (!limiter) {
-        limiter = createRateLimiter(clock ? { limit, clock } : { limit });
+        limiter = createRateLimiter({ limit, realtimeReserve, ...(clock ? { clock } : {}) });
         limiters.set(key, limiter);
       }
       return limiter;

@@ -41,8 +41,8 @@ export interface AutodistAnswer {
 
 /** What autodistribution needs from the Kommo client (a subset of KommoClient). */
 export interface LookupClient {
-  findContactsByPhone(phone: string, opts?: { signal?: AbortSignal }): Promise<readonly LookupEntity[]>;
-  findCompaniesByPhone(phone: string, opts?: { signal?: AbortSignal }): Promise<readonly LookupEntity[]>;
+  findContactsByPhone(phone: string, opts?: { signal?: AbortSignal; priority?: 'realtime' }): Promise<readonly LookupEntity[]>;
+  findCompaniesByPhone(phone: string, opts?: { signal?: AbortSignal; priority?: 'realtime' }): Promise<readonly LookupEntity[]>;
   listUsers(opts?: { signal?: AbortSignal }): Promise<readonly LookupUser[]>;
 }
 
@@ -141,8 +141,9 @@ export function createAutodistribution(opts: AutodistOptions, deps: AutodistDeps
     const signal = AbortSignal.timeout(opts.lookupTimeoutMs);
     // Both searches at once: an unknown caller then costs one round trip, not two.
     const [contacts, companies] = await Promise.all([
-      deps.kommo.findContactsByPhone(phone, { signal }),
-      opts.searchCompanies === false ? [] : deps.kommo.findCompaniesByPhone(phone, { signal }),
+      // A caller is waiting: served before registration in the shared rate limiter.
+      deps.kommo.findContactsByPhone(phone, { signal, priority: 'realtime' }),
+      opts.searchCompanies === false ? [] : deps.kommo.findCompaniesByPhone(phone, { signal, priority: 'realtime' }),
     ]);
     const contact = contacts[0];
     if (contact) return { entity: toEntity(contact, 'contacts') };

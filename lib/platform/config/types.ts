@@ -30,6 +30,8 @@ export interface KommoConfig {
   long_lived_token?: string;
   oauth?: KommoOAuthConfig;
   rate_limit_per_second: number;
+  /** Slots of the rate limit that registration never takes, kept for autodistribution look-ups. */
+  realtime_reserve: number;
   request_timeout_ms: number;
   connect_timeout_ms: number;
   /** max_attempts counts attempts Kommo answered (429/5xx); max_elapsed_ms bounds retries of requests that got no answer. */

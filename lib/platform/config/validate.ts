@@ -94,6 +94,7 @@ export const schema: SchemaNode = obj<Config>('The configuration file', {
       }),
     }, { optional: true }),
     rate_limit_per_second: int(1, 100, 'Requests per second to Kommo. Kommo allows 7; more only makes sense against the simulator.'),
+    realtime_reserve: int(0, 99, 'Requests per second of the rate limit that registration never uses, kept for autodistribution look-ups (a caller is waiting). Look-ups are always served before registration; with 0 a look-up during a registration backlog may wait for the next free slot (up to about a second), with 2 (one uncached caller: contacts and companies at once) it does not wait, and registration gets 5 of 7 requests per second. Less than `rate_limit_per_second`.'),
     request_timeout_ms: ms(100, 120_000, 'Deadline of one Kommo request'),
     connect_timeout_ms: ms(100, 60_000, 'TCP/TLS connect deadline'),
     retry: obj<KommoConfig['retry']>('Retries of one request on 429/5xx/network errors', {
@@ -403,6 +404,11 @@ function crossChecks(c: Obj, problems: string[], bad: ReadonlySet<string>, amiRe
     if (typeof a === 'number' && typeof b === 'number' && a > b) problems.push(`${sec}.${lo}: must not exceed ${sec}.${hi} (${b}), got ${a}`);
   };
   ordered('kommo.retry', isObj(kommo['retry']) ? kommo['retry'] : {}, 'base_delay_ms', 'max_delay_ms');
+  const reserve = kommo['realtime_reserve'];
+  const rate = kommo['rate_limit_per_second'];
+  if (typeof reserve === 'number' && typeof rate === 'number' && !bad.has('kommo.realtime_reserve') && !bad.has('kommo.rate_limit_per_second') && reserve >= rate) {
+    problems.push(`kommo.realtime_reserve: must be less than kommo.rate_limit_per_second (${rate}), got ${reserve}: registration needs at least one request per second`);
+  }
   ordered('ami', section('ami'), 'reconnect_min_ms', 'reconnect_max_ms');
   ordered('registration', section('registration'), 'retry_base_ms', 'retry_max_ms');
   ordered('agi', section('agi'), 'command_timeout_ms', 'budget_ms');
