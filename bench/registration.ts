@@ -15,6 +15,10 @@
  *       - burst: `--burst` calls with new numbers submitted at once: the client's own
  *         limiter must keep the simulator from answering a single 429.
  *     Printed: Kommo requests per call, calls/s, 429s, requests by route.
+ * (d) Autodistribution look-ups (uncached known callers, one a second) through the same
+ *     Kommo client — one 7 req/s limiter — first with no backlog, then during the first
+ *     seconds of the burst's backlog: the look-up time with and without it. `--reserve N`
+ *     sets kommo.realtime_reserve (default 0).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
@@ -31,6 +35,8 @@ import { createRegistrar, openCallStore } from '../lib/domain/registration/index
 import { SEED_IDS, startSimulator, type KommoSimulator } from '../rig/simulator/index.js';
 import { createTrackerContext, withNow } from '../lib/domain/tracker/classify.js';
 import { initialState, reduce } from '../lib/domain/tracker/reducer.js';
+import { createAutodistribution } from '../lib/domain/autodistribution/service.js';
+import { normalizeClientPhone } from '../lib/platform/phone.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -97,7 +103,9 @@ async function main(): Promise<void> {
   const n = arg('n', 60);
   const burst = arg('burst', 300);
   const templates = fixtureCalls();
-  const totalNumbers = n + burst + 20;
+  const lookups = arg('lookups', 15);
+  const reserve = process.argv.includes('--reserve') ? Number(process.argv[process.argv.indexOf('--reserve') + 1]) || 0 : 0;
+  const totalNumbers = n + burst + 20 + 2 * lookups;
   const contacts = Array.from({ length: totalNumbers }, (_, i) => ({ name: `Bench ${i}`, responsible_user_id: U.maria, phones: [`+${phoneOf(i)}`] }));
   const sim: KommoSimulator = await startSimulator({ rateLimitPerSecond: 7, seed: { contacts } });
   const dataDir = await mkdtemp(join(tmpdir(), 'ka-bench-reg-'));
@@ -105,7 +113,7 @@ async function main(): Promise<void> {
   const config = buildConfig(
     {
       data_dir: dataDir,
-      kommo: { base_url: sim.url, long_lived_token: sim.longLivedToken, rate_limit_per_second: 7 },
+      kommo: { base_url: sim.url, long_lived_token: sim.longLivedToken, rate_limit_per_second: 7, realtime_reserve: reserve },
       pbx: PBX,
       ami: { secret: 'unused' },
       registration: { create_contact: true, create_lead: false, tasks: { enabled: true, deadline_minutes: 60, task_type_id: 1 } },
@@ -156,8 +164,36 @@ async function main(): Promise<void> {
   const answeredIds = Array.from({ length: 20 }, (_, i) => n + burst + i);
   print('(c) answered, known, cold', await run(answeredIds, answered));
   print('(c) answered, known, warm', await run(answeredIds, answered));
-  const burstRun = await run(Array.from({ length: burst }, (_, i) => n + i));
+  // (d) look-ups: without a backlog, then while the burst's backlog drains.
+  const autodist = createAutodistribution(
+    { budgetMs: 30_000, extensions: config.pbx.extensions, positiveTtlMs: 60_000, negativeTtlMs: 60_000, maxEntries: 1000, nameMax: 20, lookupTimeoutMs: 30_000 },
+    { kommo, hooks: { run: async (_h: string, _i: unknown, defaults: unknown) => ({ data: defaults }) } as never, normalizePhone: (raw) => normalizeClientPhone(raw), truncateName: (s) => s, logger },
+  );
+  const lookupRun = async (first: number): Promise<number[]> => {
+    const times: number[] = [];
+    for (let i = 0; i < lookups; i++) {
+      const t0 = performance.now();
+      const answer = await autodist.handle({ callerNumber: phoneOf(first + i), requestData: {} });
+      times.push(performance.now() - t0);
+      if (answer.status !== 'found') throw new Error(`look-up ${i}: ${answer.status}`);
+      await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (performance.now() - t0))));
+    }
+    return times;
+  };
+  const lookupBase = n + burst + 20;
+  const quiet = await lookupRun(lookupBase);
+  const burstPromise = run(Array.from({ length: burst }, (_, i) => n + i));
+  await new Promise((r) => setTimeout(r, 2000)); // the backlog is there
+  const busy = await lookupRun(lookupBase + lookups);
+  const burstRun = await burstPromise;
   print(`(b) burst of ${burst}, cold`, burstRun);
+  const fmt = (xs: number[]): string => {
+    const s = [...xs].sort((a, b) => a - b);
+    return `p50 ${s[Math.floor(s.length / 2)]!.toFixed(1)} ms, max ${s.at(-1)!.toFixed(1)} ms`;
+  };
+  console.log(`(d) look-ups, no backlog         ${lookups} uncached callers: ${fmt(quiet)}`);
+  console.log(`(d) look-ups during the backlog  ${lookups} uncached callers: ${fmt(busy)} (kommo.realtime_reserve ${reserve}; registration queue ${burst} calls at the start)`);
+  autodist.close();
   const s = registrar.stats();
   console.log(`journal: done ${s.done}, failed ${s.failed}, pending ${s.pending}; simulator 429s in total: ${sim.counters.rateLimited} (target 0)`);
   await registrar.close();
