@@ -21,13 +21,20 @@ export function createAllowList(entries: readonly string[]): { allowed(address: 
     list.addSubnet(address, bits, family === 6 ? 'ipv6' : 'ipv4');
   }
   if (problems.length > 0) return { problems };
+  // BlockList.check builds a SocketAddress per call (microseconds per connection):
+  // the few addresses Asterisk connects from are answered from a bounded memo.
+  const memo = new Map<string, boolean>();
   return {
     allowed(address) {
       if (!address) return false;
+      const known = memo.get(address);
+      if (known !== undefined) return known;
       const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
       const plain = mapped?.[1] ?? address;
       const family = isIP(plain);
-      return family !== 0 && list.check(plain, family === 6 ? 'ipv6' : 'ipv4');
+      const verdict = family !== 0 && list.check(plain, family === 6 ? 'ipv6' : 'ipv4');
+      if (memo.size < 1024) memo.set(address, verdict);
+      return verdict;
     },
   };
 }

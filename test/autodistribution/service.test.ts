@@ -211,3 +211,19 @@ t.test('look-ups ask the shared rate limiter for the realtime lane', async (t) =
   t.same(seen, [['contacts', 'realtime'], ['companies', 'realtime']]);
   service.close();
 });
+
+t.test('no budget signal is made for a hook that is off', async (t) => {
+  const { client } = fakeKommo({});
+  const seen: Array<[string, boolean]> = [];
+  const hooks = {
+    isActive: (hook: string) => hook === 'process_autodistribution',
+    async run(hook: string, _input: Record<string, unknown>, defaults: unknown, opts?: { signal?: AbortSignal }) {
+      seen.push([hook, opts?.signal !== undefined]);
+      return { data: defaults };
+    },
+  } as unknown as AutodistHooks;
+  const service = createAutodistribution(baseOpts, { kommo: client, hooks, normalizePhone: normalize, truncateName: truncate, logger: silent });
+  await service.handle(req('+79990001133'));
+  t.same(seen, [['process_client_phone', false], ['process_autodistribution', true]]);
+  service.close();
+});

@@ -74,6 +74,8 @@ export interface HookRunner {
   run<H extends HookName>(hook: H, input: HookInputs[H], defaults: HookOutputs[H], opts?: RunOptions): Promise<HookRun<H>>;
   /** Active hooks (files present), in hook-number order, as of the last directory listing. */
   active(): HookName[];
+  /** Whether `hook`'s file was present at the last listing (cheap; the listing is re-read at most every rescanMs). */
+  isActive(hook: HookName): boolean;
   /** Re-read the directory now; resolves to the active hooks. */
   scan(): Promise<HookName[]>;
   /** Load every active module (executables: present and executable) — for `check` and the status page. */
@@ -290,6 +292,10 @@ export function createHookRunner(options: HookRunnerOptions): HookRunner {
   return {
     run,
     active: () => [...listing.keys()],
+    isActive: (hook) => {
+      if (performance.now() - scannedAt >= rescanMs) void refresh();
+      return listing.has(hook);
+    },
     workers: () => pool.stats(),
     scan: async () => {
       if (!closed) await refresh();

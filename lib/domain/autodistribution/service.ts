@@ -60,6 +60,8 @@ export interface LookupUser {
 
 /** What autodistribution needs from the hook runner. */
 export interface AutodistHooks {
+  /** Whether the hook's file exists now (when absent: assume it may run). */
+  isActive?(hook: 'process_client_phone' | 'process_autodistribution'): boolean;
   run(hook: 'process_client_phone', input: Record<string, unknown>, defaults: { phone: string }, opts?: { logger?: Logger; signal?: AbortSignal }): Promise<{ data: { phone: string } }>;
   run(hook: 'process_autodistribution', input: Record<string, unknown>, defaults: { number: string; name: string }, opts?: { logger?: Logger; signal?: AbortSignal }): Promise<{ data: { number: string; name: string } }>;
 }
@@ -152,15 +154,18 @@ export function createAutodistribution(opts: AutodistOptions, deps: AutodistDeps
     return null;
   }
 
-  /** `budget` fires when the answer is no longer awaited: hooks still running are stopped with it. */
-  async function resolve(request: AutodistRequest, log: Logger, budget: AbortSignal): Promise<Omit<AutodistAnswer, 'elapsedMs'>> {
+  /** `budget()` fires when the answer is no longer awaited: hooks still running are stopped with it. */
+  async function resolve(request: AutodistRequest, log: Logger, budget: () => AbortSignal): Promise<Omit<AutodistAnswer, 'elapsedMs'>> {
+    // Only a hook that will run needs the signal (creating one costs microseconds a call).
+    const hookOpts = (hook: 'process_client_phone' | 'process_autodistribution') =>
+      deps.hooks.isActive?.(hook) === false ? { logger: log } : { logger: log, signal: budget() };
     const normalized = deps.normalizePhone(request.callerNumber);
     if (!normalized) return notFound('no-number');
     const hooked = await deps.hooks.run(
       'process_client_phone',
       { call_full: null, phone: normalized, call_stage: 'conversation_requested' },
       { phone: normalized },
-      { logger: log, signal: budget },
+      hookOpts('process_client_phone'),
     );
     const phone = hooked.data.phone;
     const key = phone.slice(-matchDigits);
@@ -203,7 +208,7 @@ export function createAutodistribution(opts: AutodistOptions, deps: AutodistDeps
     if (Object.keys(request.requestData).length > 0) hookInput.request_data = request.requestData;
     if (value) hookInput.entity = value.entity;
     if (lookupError !== undefined) hookInput.error = errorCode(lookupError);
-    const routed = await deps.hooks.run('process_autodistribution', hookInput, { number: extension, name }, { logger: log, signal: budget });
+    const routed = await deps.hooks.run('process_autodistribution', hookInput, { number: extension, name }, hookOpts('process_autodistribution'));
     const finalNumber = typeof routed.data.number === 'string' ? routed.data.number : '';
     const finalName = deps.truncateName(typeof routed.data.name === 'string' ? routed.data.name : '', opts.nameMax);
     if (finalNumber !== extension) {
@@ -222,14 +227,14 @@ export function createAutodistribution(opts: AutodistOptions, deps: AutodistDeps
   async function handle(request: AutodistRequest, logger: Logger = deps.logger): Promise<AutodistAnswer> {
     const started = now();
     let timer: NodeJS.Timeout | undefined;
-    const over = new AbortController();
+    let over: AbortController | undefined;
     const budget = new Promise<typeof BUDGET>((resolveBudget) => {
       timer = setTimeout(() => {
         resolveBudget(BUDGET);
-        over.abort(new Error('the autodistribution budget is spent'));
+        over?.abort(new Error('the autodistribution budget is spent'));
       }, Math.max(0, opts.budgetMs - (request.spentMs ?? 0)));
     });
-    const work = resolve(request, logger, over.signal);
+    const work = resolve(request, logger, () => (over ??= new AbortController()).signal);
     let answer: Omit<AutodistAnswer, 'elapsedMs'>;
     try {
       const winner = await Promise.race([work, budget]);
