@@ -1,10 +1,11 @@
 /**
- * Importing a JavaScript or TypeScript customization module, again after every change.
+ * Preparing a JavaScript or TypeScript customization module for the worker threads
+ * that import it (./worker.mjs), again after every change:
  *
- * - ESM (`.mjs`, or `.js` with ESM syntax) is re-imported with a cache-busting query
- *   `?v=<version>`; Node cannot unload modules, so each edit keeps the old version in
- *   memory (a few kilobytes per edit, until restart).
- * - CommonJS (`.cjs`, `.js`) is removed from `require.cache` before the re-import.
+ * - ESM (`.mjs`, or `.js` with ESM syntax) and CommonJS (`.cjs`, `.js`) are imported by
+ *   the worker as they are, re-imported with a cache-busting query `?v=<version>` after
+ *   an edit (CommonJS also leaves `require.cache` first); Node cannot unload modules,
+ *   so each edit keeps the old version in memory (a few kilobytes per edit, until restart).
  * - TypeScript (`.ts`, `.mts`) runs on plain Node 20: the types are stripped with the
  *   `typescript` package's `transpileModule` (when it can be resolved at run time) and
  *   the result is written next to the source as `.<name>.compiled.mjs` (a generated
