@@ -100,11 +100,6 @@ interface Loaded {
 
 const WARN_CODES = new Set(['HOOK_TIMEOUT', 'HOOK_STATE']);
 
-/** JSON round trip: the hook gets its own plain copy, the caller gets a plain answer. */
-function jsonCopy(value: unknown): unknown {
-  return value === undefined ? undefined : JSON.parse(JSON.stringify(value));
-}
-
 /**
  * One signal that fires when either does; `release` removes the listeners (a
  * long-lived runner signal must not collect one listener per run).
@@ -142,6 +137,8 @@ export function createHookRunner(options: HookRunnerOptions): HookRunner {
   let listing = new Map<HookName, HookFile>();
   let scannedAt = 0;
   let scanning: Promise<void> | undefined;
+  /** The directory listing is recent enough to be trusted. */
+  const listingFresh = (now = performance.now()): boolean => now - scannedAt < rescanMs;
   let closed = false;
 
   for (const key of Object.keys(timeouts)) {
@@ -189,7 +186,7 @@ export function createHookRunner(options: HookRunnerOptions): HookRunner {
 
   /** The file of an active hook, with its version, or undefined (→ defaults, no error). */
   const locate = async (hook: HookName): Promise<{ hf: HookFile; version: string } | undefined> => {
-    if (performance.now() - scannedAt >= rescanMs) await refresh();
+    if (!listingFresh()) await refresh();
     const hf = listing.get(hook);
     if (!hf) return undefined;
     try {
@@ -225,14 +222,12 @@ export function createHookRunner(options: HookRunnerOptions): HookRunner {
     return text === undefined ? undefined : (JSON.parse(text) as unknown);
   };
 
-  /** Check the envelope and the data. */
-  const accept = <H extends HookName>(hook: H, hf: HookFile, answer: unknown): HookOutputs[H] => {
-    let plain: unknown;
-    try {
-      plain = jsonCopy(answer);
-    } catch (err) {
-      throw new HookError('HOOK_BAD_SHAPE', hook, 'the answer is not JSON-able', { file: hf.file, path: '$', cause: err });
-    }
+  /**
+   * Check the envelope and the data. `plain` is always a freshly parsed JSON value: a
+   * module's answer arrives as JSON text from its worker (which reports one that is not
+   * JSON-able), an executable's is its stdout.
+   */
+  const accept = <H extends HookName>(hook: H, hf: HookFile, plain: unknown): HookOutputs[H] => {
     if (typeof plain !== 'object' || plain === null || Array.isArray(plain)) {
       throw new HookError('HOOK_BAD_SHAPE', hook, 'the answer must be {"state":"success","data":{…}}', { file: hf.file, path: '$' });
     }
@@ -250,7 +245,7 @@ export function createHookRunner(options: HookRunnerOptions): HookRunner {
     if (closed) return { data: defaults, applied: false };
     const started = performance.now();
     // An inactive hook, listing still fresh: nothing to link, stat or wait for.
-    if (started - scannedAt < rescanMs && !listing.has(hook)) return { data: defaults, applied: false };
+    if (listingFresh(started) && !listing.has(hook)) return { data: defaults, applied: false };
     let file: string | undefined;
     const limit = hookTimeout(hook, timeoutMs, timeouts);
     const { signal, release } = linkSignals(opts.signal, closer.signal);
@@ -293,7 +288,7 @@ export function createHookRunner(options: HookRunnerOptions): HookRunner {
     run,
     active: () => [...listing.keys()],
     isActive: (hook) => {
-      if (performance.now() - scannedAt >= rescanMs) void refresh();
+      if (!listingFresh()) void refresh();
       return listing.has(hook);
     },
     workers: () => pool.stats(),
