@@ -42,8 +42,9 @@ t.test('a hook that blocks its thread: the time limit fires, the connector keeps
       const { value: res, ticks, ms } = await ticksDuring(runner.run('need_registration', input(), { result: true }));
       tt.equal(res.error?.code, 'HOOK_TIMEOUT');
       tt.same(res.data, { result: true }, 'the defaults');
-      tt.ok(ms < 1000, `answered at the limit (${Math.round(ms)} ms)`);
-      tt.ok(ticks >= 10, `the connector's timers ran meanwhile (${ticks} ticks of 10 ms)`);
+      // HOOK_TIMEOUT is the limit's answer (a blocker that ended by itself would give its own);
+      // durations are the benchmarks' business, not a test's.
+      tt.ok(ticks >= 10, `the connector's timers ran meanwhile (${ticks} ticks of 10 ms in ${Math.round(ms)} ms)`);
       await sleep(300); // the grace after the limit, then the replacement
       tt.equal(runner.workers().replaced, 1, 'the blocked worker was replaced');
       tt.ok(lines.some((l) => l.msg === 'customization worker replaced' && /did not give its thread back/.test(String(l.why))), 'and the admin is told why');
@@ -59,14 +60,16 @@ t.test('while one worker spins, hooks go to the other one', async (t) => {
   writeHook(dir, 'need_registration.mjs', 'export default () => { while (true) {} };');
   writeHook(dir, 'process_client_phone.mjs', 'export default ({ phone }) => ({ state: "success", data: { phone: "7" + phone } });');
   const spinning = runner.run('need_registration', input(), { result: true });
+  let spinningSettled = false;
+  void spinning.then(() => (spinningSettled = true));
   await sleep(400); // the heartbeat notices the blocked worker
-  const started = performance.now();
   for (let i = 0; i < 20; i++) {
     const res = await runner.run('process_client_phone', phone(), { phone: 'x' });
     t.equal(res.applied, true, `run ${i} applied`);
   }
-  const ms = performance.now() - started;
-  t.ok(ms < 1500, `20 runs on the free worker took ${Math.round(ms)} ms`);
+  // Order, not time: all 20 ran while the spinning hook still held its worker (its 3 s limit
+  // had not fired), so none of them waited for that worker or its replacement.
+  t.equal(spinningSettled, false, 'the 20 runs finished while the other worker still spun');
   t.equal((await spinning).error?.code, 'HOOK_TIMEOUT');
 });
 
