@@ -167,7 +167,7 @@
       '<p class="modal__short">' + escapeHtml(text(manifest.widget.short_description)) + '</p></div></div>' +
       '<p class="modal__description">' + escapeHtml(text(manifest.widget.description)) + '</p>' + fields;
     modal.hidden = false;
-    widget.callbacks.settings([modal.querySelector('.modal__body')]);
+    widget.callbacks.settings(); // Kommo passes the modal; script.js reads nothing from it
   }
 
   function saveSettings() {
@@ -179,7 +179,7 @@
       if (manifest.settings[input.name].required && input.value.trim() === '') missing.push(input.name);
     });
     if (missing.length) return;
-    if (widget.callbacks.onSave({ fields: next }) === false) return;
+    if (widget.callbacks.onSave() === false) return; // script.js reads no argument
     settings = next;
     modal.hidden = true;
   }
