@@ -56,3 +56,9 @@ t.test('names that could escape the folder or confuse an unzipper are refused', 
   t.ok(err instanceof ZipError);
   t.match(err, { code: 'ZIP_BAD_NAME', entry: 'a', message: /appears twice/ });
 });
+
+t.test('more entries than the format counts without ZIP64 is refused before any work', async (t) => {
+  const many = Array.from({ length: 65_536 }, (_, i) => ({ name: `f${i}`, data: new Uint8Array(0) }));
+  t.throws(() => createZip(many), { code: 'ZIP_TOO_LARGE', message: /65,535/ });
+  t.equal(readZip(createZip(many.slice(0, 300))).length, 300, 'a few hundred are fine');
+});
