@@ -40,13 +40,14 @@ missing=()
 command -v debootstrap >/dev/null 2>&1 || [ -x /usr/sbin/debootstrap ] || missing+=(debootstrap)
 command -v sipp >/dev/null 2>&1 || missing+=(sip-tester)
 command -v lame >/dev/null 2>&1 || missing+=(lame)
+[ -x /usr/bin/chromium ] || missing+=(chromium) # the widget's browser tests (puppeteer-core drives it)
 if [ "${#missing[@]}" -gt 0 ]; then
   log "installing host packages: ${missing[*]}"
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" \
     || { log "apt-get install failed; trying apt-get update first"; apt-get update && \
          DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"; }
 else
-  log "host packages present: debootstrap sip-tester lame"
+  log "host packages present: debootstrap sip-tester lame chromium"
 fi
 
 # --- proc mount (needed by apt/asterisk inside the root) ---------------------

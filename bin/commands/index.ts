@@ -9,6 +9,7 @@ import retryFailed from './retry-failed.js';
 import sandbox from './sandbox.js';
 import simulator from './simulator.js';
 import start from './start.js';
+import widget from './widget.js';
 
 /** Every CLI command, in the order `--help` lists them. Add new ones here. */
-export const commands: Command[] = [start, agi, bridge, originate, check, reprocess, retryFailed, config, simulator, sandbox];
+export const commands: Command[] = [start, agi, bridge, originate, check, reprocess, retryFailed, config, simulator, sandbox, widget];

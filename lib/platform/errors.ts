@@ -2,6 +2,11 @@
  * Errors with stable codes. Every subsystem has its own subclass of KaError;
  * context travels in fields (status, hook, actionId …) and the original error
  * as `cause`. The README's error-code table lists every code.
+ *
+ * | code          | meaning                                                                                |
+ * |---------------|----------------------------------------------------------------------------------------|
+ * | ZIP_BAD_NAME  | a ZIP entry name is empty, absolute, has a `..`/`.` segment, a backslash, a control character, or appears twice (zip.ts) |
+ * | ZIP_TOO_LARGE | more than 65,535 entries or 4 GiB: the archive would need ZIP64 (zip.ts)               |
  */
 export interface KaErrorOptions {
   cause?: unknown;

@@ -233,6 +233,21 @@ t.test('routing: 404, 405, raw paths, CORS preflight', async (t) => {
   t.equal(r.status, 403);
   r = await http(s.port, 'POST', '/api/v1/click-to-call', { headers: { 'x-auth-token': widgetToken(), ...jsonCT, origin: 'https://example.kommo.com' }, body: '{"phone":"123"}' });
   t.equal(r.headers['access-control-allow-origin'], 'https://example.kommo.com');
+  // Refusals carry CORS too, so the widget can tell "token refused" or "bad number" from "unreachable".
+  r = await http(s.port, 'POST', '/api/v1/click-to-call', { headers: { 'x-auth-token': widgetToken({ exp: nowS() - 3600 }), ...jsonCT, origin: 'https://example.kommo.com' }, body: '{"phone":"123"}' });
+  t.equal(r.status, 401);
+  t.equal(r.json().error.code, 'HTTP_AUTH_INVALID');
+  t.equal(r.headers['access-control-allow-origin'], 'https://example.kommo.com', 'a 401 is readable by the widget');
+  t.equal(r.headers.vary, 'Origin');
+  r = await http(s.port, 'POST', '/api/v1/click-to-call', { headers: { 'x-auth-token': widgetToken(), ...jsonCT, origin: 'https://example.kommo.com' }, body: '{"phone":"<b>"}' });
+  t.equal(r.status, 400);
+  t.equal(r.headers['access-control-allow-origin'], 'https://example.kommo.com', 'a 400 as well');
+  r = await http(s.port, 'POST', '/api/v1/click-to-call', { headers: { 'x-auth-token': widgetToken({ exp: nowS() - 3600 }), ...jsonCT, origin: 'https://evil.example.com' }, body: '{"phone":"123"}' });
+  t.equal(r.status, 401);
+  t.equal(r.headers['access-control-allow-origin'], undefined, 'never for an origin not allowed');
+  r = await http(s.port, 'GET', '/api/v1/status', { headers: { origin: 'https://example.kommo.com' } });
+  t.equal(r.status, 401);
+  t.equal(r.headers['access-control-allow-origin'], undefined, 'routes browsers do not call get no CORS headers');
 });
 
 t.test('status and metrics', async (t) => {

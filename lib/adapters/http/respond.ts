@@ -27,7 +27,7 @@ export function sendText(res: ServerResponse, status: number, text: string, cont
   res.end(text);
 }
 
-/** `{"error": {"code", "message"}}` with the error's status and headers. */
-export function sendError(res: ServerResponse, err: HttpError): void {
-  sendJson(res, err.status, { error: { code: err.code, message: err.message } }, { ...err.headers });
+/** `{"error": {"code", "message"}}` with the error's status and headers (plus `extra`, e.g. CORS). */
+export function sendError(res: ServerResponse, err: HttpError, extra: Record<string, string> = {}): void {
+  sendJson(res, err.status, { error: { code: err.code, message: err.message } }, { ...err.headers, ...extra });
 }

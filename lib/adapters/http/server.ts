@@ -72,6 +72,8 @@ interface Route {
   methods: readonly string[];
   auth: readonly AuthKind[] | null;
   api: boolean;
+  /** Browsers call it from other origins (the widget): every answer, errors too, carries the CORS headers. */
+  cors?: boolean;
   handle(ctx: RequestContext): Promise<void>;
 }
 
@@ -123,6 +125,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       methods: ['POST', 'OPTIONS'],
       auth: ['secret', 'widget'],
       api: true,
+      cors: true,
       async handle({ req, res, auth, signal, log }) {
         const request = await readClickToCall(req, auth as AuthContext, config.max_body_bytes);
         const cors = corsHeaders(req);
@@ -230,7 +233,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       else peerErrors.report(httpErr.code, { remote: req.socket?.remoteAddress, message: `${req.method ?? '?'} ${logPath}: ${httpErr.status} ${httpErr.message}` });
       // A body not read yet must not be parsed as the next request: close the connection.
       if (!req.complete) res.setHeader('connection', 'close');
-      sendError(res, httpErr);
+      // The widget must be able to read why it was refused (401, 400 …), not see a bare CORS failure.
+      sendError(res, httpErr, found?.route.cors ? corsHeaders(req) : {});
       if (!req.complete) req.resume();
     }
   }
