@@ -92,6 +92,12 @@ export const defaults: Omit<Config, 'kommo'> & { kommo: Omit<Config['kommo'], 'b
   reprocess: {
     source: '/var/log/asterisk/cdr-custom/kommo-cdr.csv',
   },
+  notifications: {
+    enabled: true,
+    batch_ms: 20,
+    max_in_flight: 100,
+    timeout_ms: 60_000,
+  },
   customizations: {
     dir: '/etc/kommo-asterisk/customizations',
     timeout_ms: 3000,

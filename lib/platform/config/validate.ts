@@ -8,7 +8,7 @@ import { compileRewriteRule } from '../phone.js';
 import { defaults } from './defaults.js';
 import { envVarFor } from './env.js';
 import type {
-  AgiConfig, AmiConfig, Config, CustomizationsConfig, HttpConfig, KommoConfig, KommoOAuthConfig,
+  AgiConfig, AmiConfig, Config, CustomizationsConfig, HttpConfig, KommoConfig, KommoOAuthConfig, NotificationsConfig,
   ListsConfig, OriginateConfig, PbxConfig, PhoneConfig, RecordingsConfig, RegistrationConfig, ReprocessConfig, RewriteRule,
 } from './types.js';
 
@@ -213,6 +213,12 @@ export const schema: SchemaNode = obj<Config>('The configuration file', {
   }),
   reprocess: obj<ReprocessConfig>('Re-processing calls from Asterisk\'s own records', {
     source: str('The cdr_custom CSV file Asterisk writes (see dialplan/cdr_custom.conf.sample).'),
+  }),
+  notifications: obj<NotificationsConfig>('Incoming-call popups in Kommo (`POST /api/v2/events`)', {
+    enabled: bool('While an inbound call rings mapped extensions (`pbx.extensions`), show Kommo\'s call popup to their users. The request goes before registrations in the rate limiter, is never retried once the phone stopped ringing, and never delays anything else. Filtered by the `registration` lists and hook 1 (`need_registration`, stage `conversation_requested`).'),
+    batch_ms: ms(0, 1000, 'Rings of one call that start within this window (a ring group, a ring-all queue) go out as one request naming every ringing user'),
+    max_in_flight: int(1, 10_000, 'Notifications under way at once; one more is dropped and counted, never queued.'),
+    timeout_ms: ms(1000, 600_000, 'The longest one notification is tried (429/5xx/network retries), even while its phone still rings'),
   }),
   customizations: obj<CustomizationsConfig>('Customizations (the 13 hooks)', {
     dir: str('Directory of hook files; a hook is on when its file exists.'),
