@@ -8,7 +8,7 @@ export const defaults: Omit<Config, 'kommo'> & { kommo: Omit<Config['kommo'], 'b
   log: { level: 'info' },
   kommo: {
     rate_limit_per_second: 7,
-    realtime_reserve: 0,
+    realtime_reserve: 1,
     request_timeout_ms: 5000,
     connect_timeout_ms: 3000,
     retry: { max_attempts: 5, base_delay_ms: 500, max_delay_ms: 30_000, max_elapsed_ms: 90_000 },
