@@ -201,11 +201,20 @@ export function createBridge(opts: BridgeOptions): Bridge {
     }
   }
 
+  /** The conversation's phone rings now (tracker state: alive, neither answered nor ended). */
+  function stillRinging(conversationId: string | undefined): boolean {
+    if (conversationId === undefined) return false;
+    const key = state.index.get(conversationId);
+    const ch = key === undefined ? undefined : state.calls.get(key)?.channels.get(conversationId);
+    return ch !== undefined && ch.alive && ch.accepted === 0 && !ch.ended;
+  }
+
   async function handleConversationStage(slot: CallSlot, e: StageEffect, at: number): Promise<void> {
     if (slot.rejected) return;
     const verdict = await verdictOf(e.stage, e.call);
     if (verdict.register) {
-      if (e.stage === 'conversation_requested') notifier?.ringing(e, at, slot.log);
+      // Hook 1 may have taken a while: a phone answered or gone meanwhile gets no popup.
+      if (e.stage === 'conversation_requested' && notifier && stillRinging(e.conversationId)) notifier.ringing(e, at, slot.log);
       return;
     }
     // A call's type can change while it goes on (an internal call transferred outside):
