@@ -38,16 +38,18 @@ export function readablePhone(raw: string): string {
 }
 
 /** One line per popup Kommo was asked to show while a phone rang (`POST /api/v2/events`). */
-export function popupLines(sim: KommoSimulator): string {
+export function popupLines(sim: KommoSimulator, notShown?: { late: number; failed: number }): string {
   const list = sim.state.notifications;
-  if (list.length === 0) return 'Popups while phones rang: none\n';
+  const missed = notShown && notShown.late + notShown.failed > 0
+    ? `Popups not shown: ${notShown.late} given up (the phone stopped ringing first), ${notShown.failed} failed\n` : '';
+  if (list.length === 0) return `Popups while phones rang: none\n${missed}`;
   const what = (n: (typeof list)[number]): string => (n.shown
     ? `Kommo opens ${n.shown.entity_type.replace(/s$/, '')} "${n.shown.name}" (${n.shown.entity_id})`
     : 'an unknown number: Kommo offers to create a contact');
-  return [`Popups while phones rang (${list.length})`, ...list.map((n) => `popup shown to ${n.to_everyone ? 'every user' : n.user_names.join(', ')} for ${readablePhone(n.phone_number)}: ${what(n)}`), ''].join('\n');
+  return [`Popups while phones rang (${list.length})`, ...list.map((n) => `popup shown to ${n.to_everyone ? 'every user' : n.user_names.join(', ')} for ${readablePhone(n.phone_number)}: ${what(n)}`), missed].join('\n');
 }
 
-export function renderSandboxReport(sim: KommoSimulator, extra: { recordingCheck?: string } = {}): string {
+export function renderSandboxReport(sim: KommoSimulator, extra: { recordingCheck?: string; popupsNotShown?: { late: number; failed: number } } = {}): string {
   const s = sim.state;
   const userName = (id: unknown): string => {
     const u = s.users.find((x) => x.id === id);
@@ -73,7 +75,7 @@ export function renderSandboxReport(sim: KommoSimulator, extra: { recordingCheck
     'What landed in the (simulated) Kommo',
     '====================================',
     '',
-    popupLines(sim),
+    popupLines(sim, extra.popupsNotShown),
     table('Contacts', ['id', 'name', 'phone', 'responsible', ''], contacts),
     table('Leads', ['id', 'name', 'status', 'responsible', 'contacts'], leads),
     unsorted > 0 ? `Incoming leads (unsorted): ${unsorted}\n` : '',
