@@ -18,6 +18,7 @@ import { createAgiServer, type AgiServer } from '../agi/server.js';
 import { autodistributionRoute } from '../lib/domain/autodistribution/agi-route.js';
 import { createAmiClient, type AmiClient } from '../lib/protocol/ami/index.js';
 import { createBridge, type Bridge } from '../lib/domain/bridge/index.js';
+import { createNotifier, type Notifier } from '../lib/domain/notify/index.js';
 import { assertPhoneField } from '../lib/domain/check/phone-field.js';
 import { createHttpServer, type HttpServer, type StatusSnapshot } from '../lib/adapters/http/index.js';
 import type { ClickToCall as HttpClickToCall } from '../lib/adapters/http/click-to-call.js';
@@ -248,11 +249,23 @@ function buildRecordings(core: Core): { processor: RecordingProcessor; links: Re
   return { processor, links, timeoutMs };
 }
 
+/** Incoming-call popups: the shared Kommo client (realtime lane), hook 3, the number rewriting. */
+export function buildNotifier(core: Core): Notifier {
+  const { config } = core;
+  const n = config.notifications;
+  return createNotifier(
+    { enabled: n.enabled, batchMs: n.batch_ms, maxInFlight: n.max_in_flight, timeoutMs: n.timeout_ms, internalMaxDigits: config.phone.internal_max_digits },
+    { kommo: core.kommo, hooks: core.hooks, normalizePhone: core.normalizePhone, logger: core.logger },
+  );
+}
+
 export interface BridgeRuntime {
   ami: AmiClient;
   store: CallStore;
   registrar: Registrar;
   bridge: Bridge;
+  /** Incoming-call popups (`notifications.enabled`). */
+  notifier: Notifier;
   recordings?: RecordingProcessor;
   links?: RecordingLinks;
   /** Drain: stop taking events, store every ended call, let registrations reach a step boundary, close AMI. */
@@ -268,7 +281,8 @@ export async function startBridge(core: Core, opts: { ami?: AmiClient } = {}): P
   await requirePhoneField(core);
   const { store, registrar, recordings, links } = await buildRegistration(core);
   const ami = opts.ami ?? createAmiClient(config.ami, { logger });
-  const bridge = createBridge({ config, ami, registrar, logger });
+  const notifier = buildNotifier(core);
+  const bridge = createBridge({ config, ami, registrar, notifier, logger });
   await registrar.start();
   await bridge.start();
   logger.info({ ami: `${config.ami.host}:${config.ami.port}`, connected: ami.isConnected(), pending: registrar.stats().pending }, 'AMI bridge running');
@@ -278,17 +292,24 @@ export async function startBridge(core: Core, opts: { ami?: AmiClient } = {}): P
     store,
     registrar,
     bridge,
+    notifier,
     ...(recordings ? { recordings } : {}),
     ...(links ? { links } : {}),
     close() {
       closing ??= (async () => {
         await bridge.close(); // also closes the registrar
+        await notifier.close();
         await recordings?.close();
         if (!opts.ami) await ami.close().catch(() => ami.destroy());
       })();
       return closing;
     },
   };
+}
+
+function notificationStatus(n: Notifier): NonNullable<StatusSnapshot['notifications']> {
+  const s = n.stats();
+  return { sent_total: s.sent_total, failed_total: s.failed_total, late_total: s.late_total, dropped_total: s.dropped_total, latency_p99_ms: s.latency_ms.p99 };
 }
 
 /** The status page's snapshot, from the parts `start` runs. */
@@ -308,6 +329,7 @@ export function statusSnapshot(startedAt: Date, parts: { bridge?: BridgeRuntime;
     registration: { pending: reg?.pending ?? 0, failed: reg?.failed ?? 0, registered_total: reg?.done ?? 0, failed_total: reg?.failed ?? 0 },
     agi: { answers: { ...(parts.agi?.autodistribution.stats().answers ?? {}) } },
     hooks: { active: parts.core.hooks.active() },
+    ...(parts.bridge ? { notifications: notificationStatus(parts.bridge.notifier) } : {}),
     ...(parts.agi ? { peer_errors: { agi: parts.agi.server.peerErrors() } } : {}),
     ...(parts.bridge?.recordings ? { recordings: parts.bridge.recordings.stats() } : {}),
     last_errors: lastError

@@ -30,7 +30,26 @@ function phonesOf(entity: { custom_fields_values: Array<{ field_code?: string | 
   return field ? field.values.map((v) => String(v.value)).join(', ') : '';
 }
 
-export function renderSandboxReport(sim: KommoSimulator, extra: { recordingCheck?: string } = {}): string {
+/** A number as a person reads it: +7 999 123-45-67 for a Russian 11-digit one, else +<digits>. */
+export function readablePhone(raw: string): string {
+  const d = raw.replace(/\D/g, '');
+  const ru = /^7(\d{3})(\d{3})(\d{2})(\d{2})$/.exec(d);
+  return ru ? `+7 ${ru[1]} ${ru[2]}-${ru[3]}-${ru[4]}` : d ? `+${d}` : raw;
+}
+
+/** One line per popup Kommo was asked to show while a phone rang (`POST /api/v2/events`). */
+export function popupLines(sim: KommoSimulator, notShown?: { late: number; failed: number }): string {
+  const list = sim.state.notifications;
+  const missed = notShown && notShown.late + notShown.failed > 0
+    ? `Popups not shown: ${notShown.late} given up (the phone stopped ringing first), ${notShown.failed} failed\n` : '';
+  if (list.length === 0) return `Popups while phones rang: none\n${missed}`;
+  const what = (n: (typeof list)[number]): string => (n.shown
+    ? `Kommo opens ${n.shown.entity_type.replace(/s$/, '')} "${n.shown.name}" (${n.shown.entity_id})`
+    : 'an unknown number: Kommo offers to create a contact');
+  return [`Popups while phones rang (${list.length})`, ...list.map((n) => `popup shown to ${n.to_everyone ? 'every user' : n.user_names.join(', ')} for ${readablePhone(n.phone_number)}: ${what(n)}`), missed].join('\n');
+}
+
+export function renderSandboxReport(sim: KommoSimulator, extra: { recordingCheck?: string; popupsNotShown?: { late: number; failed: number } } = {}): string {
   const s = sim.state;
   const userName = (id: unknown): string => {
     const u = s.users.find((x) => x.id === id);
@@ -56,6 +75,7 @@ export function renderSandboxReport(sim: KommoSimulator, extra: { recordingCheck
     'What landed in the (simulated) Kommo',
     '====================================',
     '',
+    popupLines(sim, extra.popupsNotShown),
     table('Contacts', ['id', 'name', 'phone', 'responsible', ''], contacts),
     table('Leads', ['id', 'name', 'status', 'responsible', 'contacts'], leads),
     unsorted > 0 ? `Incoming leads (unsorted): ${unsorted}\n` : '',

@@ -124,7 +124,8 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
     say('');
     for (const line of placed) say(line);
     say('');
-    say(renderSandboxReport(sim, { recordingCheck: await checkRecording(sim) }));
+    const popups = bridge.notifier.stats();
+    say(renderSandboxReport(sim, { recordingCheck: await checkRecording(sim), popupsNotShown: { late: popups.late_total, failed: popups.failed_total } }));
     say(drained ? '' : 'sandbox: WARNING: not every call was registered within 60 s; see the log');
     say(`connector log (JSON lines): ${logFile}`);
     if (opts.stay) {
@@ -147,7 +148,9 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
 async function inbound(ast: AsteriskInstance, did: string, caller: string, legs: Record<string, SippScenario>, audioScenario: string): Promise<void> {
   const uas = await Promise.all(
     Object.entries(legs).map(async ([ext, scenario]) => {
-      const run = await startSipp({ scenario, localIp: ast.phones[ext]!, localPort: ast.phonePort, durationMs: 300, timeoutMs: 20_000 });
+      // The phone rings a second before it is picked up, as a person would: long enough
+      // for the popup in Kommo (sent within tens of ms) even on a loaded machine.
+      const run = await startSipp({ scenario, localIp: ast.phones[ext]!, localPort: ast.phonePort, durationMs: 1000, timeoutMs: 20_000 });
       await run.ready;
       return run;
     }),

@@ -18,6 +18,7 @@ import { inspect, type InspectTarget } from './inspect.js';
 import { handleApi, type ApiRequest } from './pipeline.js';
 import { RateLimiter } from './ratelimit.js';
 import { callRoutes } from './routes/calls.js';
+import { eventRoutes } from './routes/events.js';
 import { leadRoutes } from './routes/leads.js';
 import { metaRoutes } from './routes/meta.js';
 import { noteRoutes } from './routes/notes.js';
@@ -159,7 +160,7 @@ class Simulator implements KommoSimulator, InspectTarget {
       clear: () => fs.clear(),
     };
     this.router.add(metaRoutes).add(unsortedRoutes).add(leadRoutes).add(partyRoutes).add(callRoutes)
-      .add(taskRoutes).add(noteRoutes).add(oauthRoutes(this.auth, this.counters));
+      .add(eventRoutes).add(taskRoutes).add(noteRoutes).add(oauthRoutes(this.auth, this.counters));
     this.server.on('connection', (s: Socket) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));

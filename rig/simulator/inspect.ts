@@ -5,6 +5,7 @@
  *   GET  /__sim/state      entities and seed as JSON (Maps as arrays)
  *   GET  /__sim/requests   request log (`?since=<index>` for the tail)
  *   GET  /__sim/counters
+ *   GET  /__sim/notifications   popups shown (POST /api/v2/events), `?since=<index>`
  *   POST /__sim/faults     {down: ms} | {up: true} | {slow: ms} | {hang: true} |
  *                          {fail: count, status?} | {expire: true} | {clear: true}
  *   POST /__sim/reset
@@ -40,7 +41,7 @@ export function stateSnapshot(st: SimState): Record<string, unknown> {
     account: st.account, users: st.users, deletedUserIds: [...st.deletedUserIds], customFields: st.customFields,
     pipelines: st.pipelines, taskTypes: st.taskTypes,
     contacts: [...st.contacts.values()], companies: [...st.companies.values()], leads: [...st.leads.values()],
-    unsorted: [...st.unsorted.values()], calls: st.calls, notes: [...st.notes.values()], tasks: [...st.tasks.values()],
+    unsorted: [...st.unsorted.values()], calls: st.calls, notifications: st.notifications, notes: [...st.notes.values()], tasks: [...st.tasks.values()],
   };
 }
 
@@ -83,6 +84,10 @@ export function inspect(sim: InspectTarget, method: string, path: string, query:
       return json(sim.requests.slice(Number.isInteger(since) && since > 0 ? since : 0));
     }
     case 'GET /__sim/counters': return json(sim.counters);
+    case 'GET /__sim/notifications': {
+      const since = Number(query.get('since') ?? 0);
+      return json(sim.state.notifications.slice(Number.isInteger(since) && since > 0 ? since : 0));
+    }
     case 'GET /__sim/faults': return json(sim.faultSnapshot());
     case 'POST /__sim/faults': return faults(sim, body);
     case 'POST /__sim/reset': sim.reset(); return json({ reset: true });

@@ -1,7 +1,7 @@
 /**
  * What happens to one Kommo API request before its handler runs, in order:
  * block (403 HTML) → rate limit (429) → injected failure → route (404/405) →
- * Bearer auth for /api/v4 (401) → body parse errors (400) → handler.
+ * Bearer auth for /api/v4 and /api/v2 (401) → body parse errors (400) → handler.
  * Pure of sockets: takes the parsed request, returns a Reply and what to record.
  */
 import type { AuthStore } from './auth.js';
@@ -65,7 +65,7 @@ export function handleApi(deps: ApiDeps, req: ApiRequest): ApiOutcome {
     return { reply: problem(failStatus, `Injected failure (${TITLES[failStatus] ?? failStatus})`), route: 'fault', auth: 'none' };
   }
   const match = deps.router.match(req.method, req.path);
-  const isApi = req.path.startsWith('/api/v4/') || req.path === '/api/v4';
+  const isApi = /^\/api\/v[24](?:\/|$)/.test(req.path);
   let auth: ApiOutcome['auth'] = 'none';
   if (isApi) {
     const checked = deps.auth.check(req.authorization);

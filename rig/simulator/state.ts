@@ -6,7 +6,7 @@
  */
 import { defaultSeed } from './seed.js';
 import type {
-  Account, Call, Company, Contact, CustomField, CustomFieldValue, EntityType, FieldValue, Lead, Note,
+  Account, Call, CallNotificationRecord, Company, Contact, CustomField, CustomFieldValue, EntityType, FieldValue, Lead, Note,
   Pipeline, PipelineStatus, SeedData, SeedLead, SeedParty, Tag, Task, TaskType, Unsorted, User,
 } from './types.js';
 
@@ -37,6 +37,8 @@ export class SimState {
   leads = new Map<number, Lead>();
   unsorted = new Map<string, Unsorted>();
   calls: Call[] = [];
+  /** Popups shown by `POST /api/v2/events`, in order. */
+  notifications: CallNotificationRecord[] = [];
   notes = new Map<number, Note>();
   tasks = new Map<number, Task>();
   tags = new Map<string, Tag>();
@@ -47,6 +49,11 @@ export class SimState {
   constructor(seed: Partial<SeedData> | undefined, clock: () => number) {
     this.clock = clock;
     this.applySeed({ ...defaultSeed(), ...seed });
+  }
+
+  /** Epoch ms. */
+  nowMs(): number {
+    return this.clock();
   }
 
   /** Unix seconds. */
@@ -81,6 +88,7 @@ export class SimState {
     this.leads.clear();
     this.unsorted.clear();
     this.calls.length = 0;
+    this.notifications.length = 0;
     this.notes.clear();
     this.tasks.clear();
     this.tags.clear();

@@ -156,6 +156,22 @@ export interface Call {
   created_at: number;
 }
 
+/** One popup shown by `POST /api/v2/events` (type `phone_call`). */
+export interface CallNotificationRecord {
+  /** 1, 2, … in order of arrival. */
+  id: number;
+  /** Epoch ms the request was handled. */
+  at: number;
+  phone_number: string;
+  /** Who it was shown to (every active user when the request named nobody). */
+  users: number[];
+  user_names: string[];
+  /** The request had no `users`: Kommo shows it to everyone. */
+  to_everyone: boolean;
+  /** What the popup offers to open, or null: an unknown number ("create a contact"). */
+  shown: { entity_type: EntityType; entity_id: number; name: string } | null;
+}
+
 export interface Task {
   id: number;
   text: string;

@@ -201,3 +201,47 @@ t.test('a journal that refuses the call is retried, then counted', async (t) => 
   t.equal(registrar.submitted.length, 1);
   t.equal(bridge.stats().submit_failed_total, 0);
 });
+
+t.test('popups: a ring hook 1 lets through goes to the notifier; answers and the end reach it at once', async (t) => {
+  const seen: string[] = [];
+  const notifier = {
+    ringing: (e: { conversationId?: string; call: CallFull }) => seen.push(`ring ${e.call.conversations[e.conversationId!]?.user?.extension ?? '?'}`),
+    stopped: (_l: string, id: string) => seen.push(`stop ${id}`),
+    callEnded: () => seen.push('end'),
+    merged: () => seen.push('merged'),
+  };
+  const events = loadRecorded('ringgroup-answered');
+  const lastDial = events.map((e) => e.event).lastIndexOf('dialbegin');
+  const ami = new FakeAmi();
+  const bridge = createBridge({ config, ami, registrar: fakeRegistrar(), notifier, logger, trackerContext: testContext() });
+  await bridge.start();
+  ami.feed(events.slice(0, lastDial + 1));
+  await settle();
+  t.same(seen.sort(), ['ring 102', 'ring 103'], 'both ringing phones of the ring group, nothing else yet');
+  seen.length = 0;
+  ami.feed(events.slice(lastDial + 1));
+  await settle();
+  t.ok(seen.filter((s) => s.startsWith('stop')).length >= 2, 'each conversation stopped ringing (answered or ended)');
+  t.notOk(seen.some((s) => s.startsWith('ring')), 'no ring after');
+  t.equal(seen.at(-1), 'end', 'the end of the call last');
+
+  // The whole call before hook 1 answered (a slow hook): the phones no longer ring, no popup.
+  const late: string[] = [];
+  const ami2 = new FakeAmi();
+  const bridge2 = createBridge({ config, ami: ami2, registrar: fakeRegistrar(), notifier: { ...notifier, ringing: () => late.push('ring') }, logger, trackerContext: testContext() });
+  await bridge2.start();
+  ami2.feed(events);
+  await settle();
+  t.same(late, [], 'answered and ended before the verdict: no popup');
+
+  // Hook 1 says no at conversation_requested: no popup.
+  const refused: string[] = [];
+  const ami3 = new FakeAmi();
+  const refusing = fakeRegistrar(() => ({ register: false, reason: 'hook_need_registration' }));
+  const bridge3 = createBridge({ config, ami: ami3, registrar: refusing, notifier: { ...notifier, ringing: () => refused.push('ring') }, logger, trackerContext: testContext() });
+  await bridge3.start();
+  ami3.feed(events.slice(0, lastDial + 1));
+  await settle();
+  t.same(refused, [], 'refused by hook 1: no popup');
+  await Promise.all([bridge.close(), bridge2.close(), bridge3.close()]);
+});

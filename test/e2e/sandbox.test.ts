@@ -28,4 +28,8 @@ t.test('the sandbox places four calls and every one lands in Kommo', async (t) =
   t.match(text, /Call back Contact 79990000002 on a missed call/, 'the task is for the missed call');
   t.match(text, /Range bytes=0-15 → 206 audio\/mpeg bytes 0-15\/\d+ \(16 bytes\)/, 'a recording link serves an mp3 with Range');
   t.match(text, /Kommo requests: \d+ in all, 0 answered 429/, 'no 429 from the simulator');
+  t.match(text, /^popup shown to Maria Garcia for \+7 999 123-45-67: Kommo opens contact "Константин Константинопольский"/m, 'the known client\'s call popped up for Maria while 102 rang');
+  t.match(text, /^popup shown to Ольга Smirnova for \+7 999 000-00-01: an unknown number/m, 'the unknown caller popped up for Olga (extension 103)');
+  t.match(text, /^popup shown to Иван Петров for \+7 999 000-00-02/m, 'the missed call popped up for Ivan while 101 rang');
+  t.match(text, /^Popups while phones rang \(3\)$/m, 'no popup for the click-to-call (outbound)');
 });

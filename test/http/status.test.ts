@@ -46,6 +46,14 @@ t.test('metrics: Prometheus text format', async (t) => {
   t.match(text, /^kommo_asterisk_agi_answers_total\{status="found"\} 10$/m);
   t.match(text, /^kommo_asterisk_agi_answers_total\{status="we\\"ird\\\\"\} 1$/m);
   t.match(text, /^kommo_asterisk_recordings_converted_total 2$/m);
+  t.notMatch(text, /notifications/, 'no popup metrics without the bridge');
+  const withPopups = renderMetrics(snapshot({ notifications: { sent_total: 12, failed_total: 1, late_total: 3, dropped_total: 0, latency_p99_ms: 41 } }), NOW);
+  t.match(withPopups, /^# TYPE kommo_asterisk_notifications_total counter$/m);
+  t.match(withPopups, /^kommo_asterisk_notifications_total\{outcome="sent"\} 12$/m);
+  t.match(withPopups, /^kommo_asterisk_notifications_total\{outcome="failed"\} 1$/m);
+  t.match(withPopups, /^kommo_asterisk_notifications_total\{outcome="late"\} 3$/m);
+  t.match(withPopups, /^kommo_asterisk_notifications_total\{outcome="dropped"\} 0$/m);
+  t.match(withPopups, /^kommo_asterisk_notification_latency_p99_ms 41$/m);
   const down = renderMetrics(snapshot({ ami: { connected: false } }), NOW);
   t.match(down, /^kommo_asterisk_ami_connected 0$/m);
   t.match(down, /^kommo_asterisk_status 2$/m);

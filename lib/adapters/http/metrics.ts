@@ -59,6 +59,16 @@ export function renderMetrics(s: StatusSnapshot, nowMs: number, thresholds: Stat
   const answers = Object.entries(s.agi.answers).sort(([a], [b]) => a.localeCompare(b));
   metric(out, 'agi_answers_total', 'counter', 'Autodistribution answers by status.', answers.map(([status, value]) => ({ labels: { status }, value })));
   if (s.agi.active_connections !== undefined) metric(out, 'agi_active_connections', 'gauge', 'FastAGI connections in progress.', s.agi.active_connections);
+  if (s.notifications) {
+    const n = s.notifications;
+    metric(out, 'notifications_total', 'counter', 'Incoming-call popups by outcome: sent (Kommo accepted), failed, late (the phone stopped ringing first), dropped (too many under way).', [
+      { labels: { outcome: 'sent' }, value: n.sent_total },
+      { labels: { outcome: 'failed' }, value: n.failed_total },
+      { labels: { outcome: 'late' }, value: n.late_total },
+      { labels: { outcome: 'dropped' }, value: n.dropped_total },
+    ]);
+    metric(out, 'notification_latency_p99_ms', 'gauge', 'Ring to Kommo\'s answer of a popup, 99th percentile of the last 1000, ms.', n.latency_p99_ms);
+  }
   metric(out, 'hooks_active', 'gauge', 'Customization hooks switched on.', s.hooks.active.length);
   if (s.hooks.errors_total !== undefined) metric(out, 'hook_errors_total', 'counter', 'Customization runs that failed.', s.hooks.errors_total);
   if (s.recordings) {

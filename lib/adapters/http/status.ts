@@ -53,6 +53,16 @@ export interface StatusSnapshot {
     answers: Record<string, number>;
     active_connections?: number;
   };
+  /** Incoming-call popups (`POST /api/v2/events`), when the bridge runs. */
+  notifications?: {
+    sent_total: number;
+    failed_total: number;
+    /** Given up because the phone stopped ringing first. */
+    late_total: number;
+    dropped_total: number;
+    /** Ring → Kommo's answer, 99th percentile of the last 1000, ms. */
+    latency_p99_ms: number;
+  };
   hooks: {
     /** Hooks whose file exists, in hook-number order. */
     active: string[];

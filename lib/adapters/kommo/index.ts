@@ -13,6 +13,7 @@ import { createCall } from './calls.js';
 import { findCompaniesByPhone, getCompany } from './companies.js';
 import { createContact, findContactsByPhone, getContact, updateContact } from './contacts.js';
 import type { EndpointContext } from './endpoint.js';
+import { addCallNotifications } from './events.js';
 import { KommoAuthError, KommoError } from './errors.js';
 import { findPhoneField, getContactFields } from './fields.js';
 import { createHttpClient, type RequestOptions } from './http.js';
@@ -25,7 +26,7 @@ import { completeTask, createTask, listTasks } from './tasks.js';
 import { createFileTokenStore, type TokenStore } from './token-store.js';
 import { createTransport } from './transport.js';
 import type {
-  Account, CallCreate, Company, Contact, CustomField, EntityType, Lead, LeadCreate, NoteCreate, PartyCreate,
+  Account, CallCreate, CallNotification, Company, Contact, CustomField, EntityType, Lead, LeadCreate, NoteCreate, PartyCreate,
   PhoneField, Pipeline, Task, TaskCreate, TaskFilter, UnsortedSipCreate, User,
 } from './types.js';
 import { createUnsortedSip } from './unsorted.js';
@@ -85,6 +86,12 @@ export interface KommoClient {
   /** 400 "Entity not found" → KOMMO_ENTITY_NOT_FOUND. */
   createCall(body: CallCreate, opts?: RequestOptions): Promise<{ id: number; entityId: number; entityType: string }>;
   addNote(entityType: EntityType, entityId: number, note: NoteCreate, opts?: RequestOptions): Promise<{ id: number }>;
+  /**
+   * `POST /api/v2/events`: the popup of a ringing call for the given users (never empty:
+   * Kommo would show it to everyone → KOMMO_INVALID_ARGUMENT). Give `priority: 'realtime'`
+   * and a `signal` that aborts when the phone stops ringing.
+   */
+  addCallNotifications(items: readonly CallNotification[], opts?: RequestOptions): Promise<void>;
   /** Notes of one lead/contact/company (`filter.note_type`, e.g. call_in/call_out); `[]` when none. */
   listNotes(entityType: EntityType | string, entityId: number, filter?: NoteFilter, opts?: RequestOptions): Promise<Note[]>;
   /** Limiter state, and what Kommo answered so far: `rateLimited` 429s, `serverErrors` 5xx, `unanswered` requests with no answer. */
@@ -188,6 +195,7 @@ export function createKommoClient(config: DeepReadonly<KommoConfig>, deps: Kommo
     completeTask: (id, text, opts) => run(() => completeTask(ctx, id, text, opts)),
     createCall: (body, opts) => run(() => createCall(ctx, body, opts)),
     addNote: (type, id, note, opts) => run(() => addNote(ctx, type, id, note, opts)),
+    addCallNotifications: (items, opts) => run(() => addCallNotifications(ctx, items, opts)),
     listNotes: (type, id, filter, opts) => run(() => listNotes(ctx, type, id, filter, opts)),
     rateStats: () => {
       const s = limiter.stats();

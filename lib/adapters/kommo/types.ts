@@ -211,3 +211,11 @@ export interface PhoneField {
   enumId: number;
   enumCode: string;
 }
+
+/** A ringing call's popup (`POST /api/v2/events`, type `phone_call`). */
+export interface CallNotification {
+  /** The client's number, in any format (Kommo matches its trailing digits). */
+  phone: string;
+  /** Kommo user ids to show it to; never empty (Kommo would show it to everyone). */
+  users: readonly number[];
+}

@@ -12,6 +12,11 @@
  *   call goes to `registrar.submit()` first — a durable journal write — and hook 1 is
  *   asked for the `call_ended` stage inside the registration pipeline (journalled, so
  *   exactly once even across restarts), as are the recording link and Kommo.
+ * - Incoming-call popups (optional `notifier`, lib/domain/notify): a ring that hook 1 lets
+ *   through (the same verdict, asked once) is handed to the notifier, which works on its
+ *   own and never holds up a call's chain; an answer, an end of a conversation, the end
+ *   or merge of a call reach the notifier at once (not through the chain), so that a
+ *   popup still under way is abandoned as soon as its phone stops ringing.
  * - The call's `MIXMONITOR_FILENAME` values (VarSet) are collected per call and stored
  *   with it (`channel.extra.recording_candidates`), for the pipeline's `record_link` step.
  * - After every (re)connect the AMI client's `resync` (CoreShowChannels) is reduced:
@@ -48,10 +53,20 @@ export interface BridgeRegistrar {
   close(): Promise<void>;
 }
 
+/** What the bridge needs of the popup notifier (lib/domain/notify's Notifier fits). */
+export interface BridgeNotifier {
+  ringing(effect: StageEffect, at: number, log?: Logger): void;
+  stopped(linkedid: string, conversationId: string): void;
+  callEnded(linkedid: string): void;
+  merged(from: string, into: string): void;
+}
+
 export interface BridgeOptions {
   config: DeepReadonly<{ pbx: Pick<PbxConfig, 'extensions' | 'trunks' | 'extension_pattern'> }>;
   ami: BridgeAmi;
   registrar: BridgeRegistrar;
+  /** Incoming-call popups; none → no popups. */
+  notifier?: BridgeNotifier;
   logger: Logger;
   /** Clock (Unix ms) for events without a Timestamp and for resyncs. */
   now?: () => number;
@@ -129,7 +144,7 @@ export function withRecordingCandidates(call: CallFull, candidates: readonly Rec
 }
 
 export function createBridge(opts: BridgeOptions): Bridge {
-  const { ami, registrar } = opts;
+  const { ami, registrar, notifier } = opts;
   const logger = opts.logger.child({ component: 'bridge' });
   const now = opts.now ?? Date.now;
   const baseCtx = opts.trackerContext ?? createTrackerContext(opts.config.pbx as PbxConfig);
@@ -186,10 +201,22 @@ export function createBridge(opts: BridgeOptions): Bridge {
     }
   }
 
-  async function handleConversationStage(slot: CallSlot, e: StageEffect): Promise<void> {
+  /** The conversation's phone rings now (tracker state: alive, neither answered nor ended). */
+  function stillRinging(conversationId: string | undefined): boolean {
+    if (conversationId === undefined) return false;
+    const key = state.index.get(conversationId);
+    const ch = key === undefined ? undefined : state.calls.get(key)?.channels.get(conversationId);
+    return ch !== undefined && ch.alive && ch.accepted === 0 && !ch.ended;
+  }
+
+  async function handleConversationStage(slot: CallSlot, e: StageEffect, at: number): Promise<void> {
     if (slot.rejected) return;
     const verdict = await verdictOf(e.stage, e.call);
-    if (verdict.register) return;
+    if (verdict.register) {
+      // Hook 1 may have taken a while: a phone answered or gone meanwhile gets no popup.
+      if (e.stage === 'conversation_requested' && notifier && stillRinging(e.conversationId)) notifier.ringing(e, at, slot.log);
+      return;
+    }
     // A call's type can change while it goes on (an internal call transferred outside):
     // "internal" is decided once, at the end, by the pipeline.
     if (verdict.reason === 'internal') return;
@@ -227,6 +254,7 @@ export function createBridge(opts: BridgeOptions): Bridge {
     for (const effect of effects) {
       if (effect.type === 'merged') {
         stats.merges_total++;
+        notifier?.merged(effect.from, effect.into);
         const from = slots.get(effect.from);
         if (!from) continue;
         const into = slotFor(effect.into);
@@ -242,10 +270,13 @@ export function createBridge(opts: BridgeOptions): Bridge {
       stats.stages[effect.stage]++;
       const slot = slotFor(effect.linkedid);
       if (effect.stage === 'call_ended') {
+        notifier?.callEnded(effect.linkedid);
         slots.delete(effect.linkedid);
         enqueue(slot, () => handleCallEnded(slot, effect));
       } else {
-        enqueue(slot, () => handleConversationStage(slot, effect));
+        if (effect.stage !== 'conversation_requested' && effect.conversationId) notifier?.stopped(effect.linkedid, effect.conversationId);
+        const at = now();
+        enqueue(slot, () => handleConversationStage(slot, effect, at));
       }
     }
     stats.calls_in_progress = trackedCalls(state);

@@ -8,7 +8,7 @@ export const defaults: Omit<Config, 'kommo'> & { kommo: Omit<Config['kommo'], 'b
   log: { level: 'info' },
   kommo: {
     rate_limit_per_second: 7,
-    realtime_reserve: 0,
+    realtime_reserve: 1,
     request_timeout_ms: 5000,
     connect_timeout_ms: 3000,
     retry: { max_attempts: 5, base_delay_ms: 500, max_delay_ms: 30_000, max_elapsed_ms: 90_000 },
@@ -91,6 +91,12 @@ export const defaults: Omit<Config, 'kommo'> & { kommo: Omit<Config['kommo'], 'b
   },
   reprocess: {
     source: '/var/log/asterisk/cdr-custom/kommo-cdr.csv',
+  },
+  notifications: {
+    enabled: true,
+    batch_ms: 20,
+    max_in_flight: 100,
+    timeout_ms: 60_000,
   },
   customizations: {
     dir: '/etc/kommo-asterisk/customizations',

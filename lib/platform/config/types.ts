@@ -174,6 +174,17 @@ export interface ReprocessConfig {
   source: string;
 }
 
+export interface NotificationsConfig {
+  /** Show the Kommo popup (POST /api/v2/events) to the employees whose phones ring on an inbound call. */
+  enabled: boolean;
+  /** Rings of one call within this window go out as one request (a ring group: one request, several users). */
+  batch_ms: number;
+  /** Notifications in flight at once; more are dropped (counted), never queued behind. */
+  max_in_flight: number;
+  /** The longest one notification is tried, even while its phone still rings. */
+  timeout_ms: number;
+}
+
 export interface CustomizationsConfig {
   dir: string;
   timeout_ms: number;
@@ -198,6 +209,7 @@ export interface Config {
   recordings: RecordingsConfig;
   originate: OriginateConfig;
   reprocess: ReprocessConfig;
+  notifications: NotificationsConfig;
   customizations: CustomizationsConfig;
 }
 
