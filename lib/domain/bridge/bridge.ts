@@ -53,6 +53,12 @@ export interface BridgeOptions {
   ami: BridgeAmi;
   registrar: BridgeRegistrar;
   logger: Logger;
+  /**
+   * The Asterisk server's name (`ami[].name`): set as `call_full.pbx` on every call
+   * and bound to every log line. One bridge (and tracker) per server, so linkedids
+   * of different servers never meet.
+   */
+  pbx?: string;
   /** Clock (Unix ms) for events without a Timestamp and for resyncs. */
   now?: () => number;
   /** Tracker context override (tests: UTC formatting). */
@@ -130,7 +136,8 @@ export function withRecordingCandidates(call: CallFull, candidates: readonly Rec
 
 export function createBridge(opts: BridgeOptions): Bridge {
   const { ami, registrar } = opts;
-  const logger = opts.logger.child({ component: 'bridge' });
+  const pbx = opts.pbx;
+  const logger = opts.logger.child(pbx === undefined ? { component: 'bridge' } : { component: 'bridge', pbx });
   const now = opts.now ?? Date.now;
   const baseCtx = opts.trackerContext ?? createTrackerContext(opts.config.pbx as PbxConfig);
   const submitAttempts = Math.max(1, opts.submitAttempts ?? 5);
@@ -224,7 +231,8 @@ export function createBridge(opts: BridgeOptions): Bridge {
   }
 
   function applyEffects(effects: readonly TrackerEffect[]): void {
-    for (const effect of effects) {
+    for (const raw of effects) {
+      const effect: TrackerEffect = pbx !== undefined && raw.type === 'stage' ? { ...raw, call: { ...raw.call, pbx } } : raw;
       if (effect.type === 'merged') {
         stats.merges_total++;
         const from = slots.get(effect.from);
