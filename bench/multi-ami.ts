@@ -126,7 +126,10 @@ async function scenario(label: string, servers: string[], perServer: number, fir
   const expected = servers.length * perServer;
   const registered = sim.state.calls.length;
   const uniqs = new Set(sim.state.calls.map((c) => String(c.body['uniq'])));
-  const perPbx = servers.map((name) => `${name} ${sim.state.calls.filter((c) => servers.length === 1 || String(c.body['uniq']).startsWith(`${name}.`)).length}`).join(', ');
+  // Whose calls reached Kommo: by the uniq's server prefix (plain ids carry none).
+  const perPbx = servers.length === 1 || plainIds
+    ? 'uniq without server'
+    : servers.map((name) => `${name} ${sim.state.calls.filter((c) => String(c.body['uniq']).startsWith(`${name}.`)).length}`).join(', ');
   const s = registrar.stats();
   console.log(
     `${label.padEnd(40)} registered ${registered}/${expected} (${uniqs.size} distinct uniq; ${perPbx})  ` +

@@ -276,7 +276,7 @@ t.test('several AMI servers: each is checked, named; one failing does not hide t
   t.match(byName.get('Extensions in Asterisk [east]'), { ok: true, detail: '1 mapped: 101' }, "east is asked for its own extensions only");
   t.match(byName.get('AMI login [west]'), { ok: true, detail: '10.0.1.5:5039 as kommo' });
   t.match(byName.get('Extensions in Asterisk [west]'), { ok: false, detail: /^109 is not PJSIP endpoint in Asterisk/ });
-  t.match(byName.get('AMI login [south]'), { ok: false, code: 'AMI_LOGIN_FAILED', detail: /refused user "kommo" at 10\.0\.2\.5:5038/ });
+  t.match(byName.get('AMI login [south]'), { ok: false, code: 'AMI_LOGIN_FAILED', detail: /refused user "kommo" at 10\.0\.2\.5:5038 — check ami\.username and ami\.secret \(env AMI_SECRET_SOUTH\)/ });
   t.match(byName.get('Extensions in Asterisk [south]'), { skipped: true });
   t.ok(byName.get('Kommo token')?.ok, 'Kommo checked once');
   t.equal(exitCodeFor(results), exitCodeFor([{ name: 'x', ok: false, detail: '' }]), 'a failing server fails the check');

@@ -12,7 +12,7 @@ import type { AmiClient } from '../../protocol/ami/client.js';
 import { isAmiError } from '../../protocol/ami/errors.js';
 import { field } from '../../protocol/ami/events.js';
 import type { AmiConfig, DeepReadonly, KommoConfig, PbxConfig, RecordingsConfig } from '../../platform/config/types.js';
-import { amiServers } from '../../platform/config/ami.js';
+import { amiSecretEnvName, amiServers } from '../../platform/config/ami.js';
 import { mapAsteriskPath } from '../recordings/path-map.js';
 import path from 'node:path';
 import type { HookRunner } from '../../adapters/hooks/loader.js';
@@ -74,10 +74,11 @@ function codeOf(err: unknown): string | undefined {
 
 // --- AMI -------------------------------------------------------------------------
 
-function amiFailure(err: unknown, c: DeepReadonly<AmiConfig>): string {
+function amiFailure(err: unknown, c: DeepReadonly<AmiConfig>, several = false): string {
   const where = `${c.host}:${c.port}`;
   if (isAmiError(err, 'AMI_LOGIN_FAILED')) {
-    return `Asterisk refused user "${c.username}" at ${where} — check ami.username and ami.secret (env AMI_SECRET) against manager.conf, and the user's permit/deny`;
+    const env = several ? amiSecretEnvName(c.name) : 'AMI_SECRET';
+    return `Asterisk refused user "${c.username}" at ${where} — check ami.username and ami.secret (env ${env}) against manager.conf, and the user's permit/deny`;
   }
   if (isAmiError(err, 'AMI_CONNECT_FAILED')) {
     return `cannot connect to ${where} — is Asterisk running with manager.conf [general] enabled=yes and this bindaddr/port? (check ami.host, ami.port)`;
@@ -135,11 +136,11 @@ async function checkExtensions(ami: CheckAmi, config: CheckConfig, only?: readon
 async function checkAmis(opts: RunChecksOptions): Promise<CheckResult[]> {
   const servers = amiServers(opts.config);
   if (servers.length === 1) return checkAmi(opts, servers[0]!);
-  const each = await Promise.all(servers.map((c) => checkAmi(opts, c, c.extensions)));
+  const each = await Promise.all(servers.map((c) => checkAmi(opts, c, c.extensions, true)));
   return each.flatMap((results, i) => results.map((r) => ({ ...r, name: `${r.name} [${servers[i]!.name}]` })));
 }
 
-async function checkAmi(opts: RunChecksOptions, c: DeepReadonly<AmiConfig>, only?: readonly string[]): Promise<CheckResult[]> {
+async function checkAmi(opts: RunChecksOptions, c: DeepReadonly<AmiConfig>, only?: readonly string[], several = false): Promise<CheckResult[]> {
   let ami: CheckAmi;
   try {
     ami = opts.amiFactory(c);
@@ -151,7 +152,7 @@ async function checkAmi(opts: RunChecksOptions, c: DeepReadonly<AmiConfig>, only
       await ami.connect();
     } catch (err) {
       opts.logger.debug({ err }, 'check: AMI login failed');
-      return [fail(N_AMI, amiFailure(err, c), codeOf(err)), skip(N_EXT, 'the AMI login failed'), skip(N_XFER, 'the AMI login failed'), skip(N_REC, 'the AMI login failed')];
+      return [fail(N_AMI, amiFailure(err, c, several), codeOf(err)), skip(N_EXT, 'the AMI login failed'), skip(N_XFER, 'the AMI login failed'), skip(N_REC, 'the AMI login failed')];
     }
     const [extensions, transfers, recordings] = await Promise.all([
       checkExtensions(ami, opts.config, only),
