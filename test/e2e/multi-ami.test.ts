@@ -8,7 +8,9 @@ import t from 'tap';
 import { asteriskRootProblem, startAsterisk, type AsteriskInstance } from '../../rig/sandbox/asterisk.js';
 import { startSipp } from '../../rig/sandbox/sipp.js';
 import { buildOriginateAction } from '../../lib/domain/originate/index.js';
-import { statusSnapshot } from '../../bin/compose.js';
+import { startHttp, statusSnapshot } from '../../bin/compose.js';
+import type { HttpServer } from '../../lib/adapters/http/index.js';
+import { freeTcpPort } from '../../rig/sandbox/ports.js';
 import { overallStatus } from '../../lib/adapters/http/status.js';
 import type { CallRecord } from '../../lib/domain/registration/types.js';
 import { callsFor, placeCall, startRig, U, waitFor, waitNoChannels, waitRegistered, type Rig } from '../bridge/e2e-rig.js';
@@ -18,8 +20,11 @@ if (problem) {
   // npm test builds the root first (pretest): a missing root is a failure, never a skip.
   t.fail(`real Asterisk unavailable: ${problem}`);
 } else {
+  const HTTP_SECRET = 'multi-ami-http-secret-0123456789';
   let west: AsteriskInstance;
   let rig: Rig;
+  let http: HttpServer | undefined;
+  let base = '';
   /** The same rig, with the west server's Asterisk for placeCall. */
   let rigWest: Rig;
 
@@ -27,6 +32,7 @@ if (problem) {
     west = await startAsterisk({ dialTimeout: 6 });
     try {
       rig = await startRig({
+        config: { http: { enabled: true, host: '127.0.0.1', port: await freeTcpPort(), secret: HTTP_SECRET } },
         deferConfig: (file) => {
           const east = file['ami'] as Record<string, unknown>;
           file['ami'] = [
@@ -41,8 +47,12 @@ if (problem) {
     }
     rigWest = { ...rig, ast: west };
     await waitFor('both AMI connections', () => rig.bridge!.servers.every((s) => s.ami.isConnected()), 15_000);
+    http = await startHttp(rig.core!, { bridge: rig.bridge!, startedAt: new Date() });
+    const a = http!.address()!;
+    base = `http://${a.host}:${a.port}`;
   });
   t.teardown(async () => {
+    await http?.close();
     await rig?.close();
     await west?.stop().catch(() => undefined);
   });
@@ -126,6 +136,40 @@ if (problem) {
 
     const same = (await journal()).filter((r) => r.call.channel.id === linkedid);
     t.same(same.map((r) => [r.id, r.call.pbx, r.status]).sort(), [[`east.${linkedid}`, 'east', 'done'], [`west.${linkedid}`, 'west', 'done']]);
+  });
+
+  t.test('click-to-call over HTTP goes to the server that lists the extension (Maria, 102 → west); status shows both servers', async (t) => {
+    const auth = { authorization: `Bearer ${HTTP_SECRET}` };
+    const status = (await (await fetch(`${base}/api/v1/status`, { headers: auth })).json()) as { app: string; ami: unknown };
+    t.same(status.ami, { connected: true, servers: [{ name: 'east', connected: true }, { name: 'west', connected: true }] });
+    const metrics = await (await fetch(`${base}/metrics`, { headers: auth })).text();
+    t.match(metrics, /^kommo_asterisk_ami_connected\{server="west"\} 1$/m);
+
+    const number = '79995554001';
+    // Phones on both servers: only west's 102 may ring.
+    const westPhone = await startSipp({ scenario: 'uas-answer', localIp: west.phones['102']!, localPort: west.phonePort, durationMs: 300, timeoutMs: 40_000 });
+    const westTrunk = await startSipp({ scenario: 'uas-answer-bye', localIp: west.trunkIp, localPort: west.trunkPort, durationMs: 300, timeoutMs: 40_000 });
+    const eastPhone = await startSipp({ scenario: 'uas-answer', localIp: rig.ast.phones['102']!, localPort: rig.ast.phonePort, durationMs: 300, timeoutMs: 12_000 });
+    await Promise.all([westPhone.ready, westTrunk.ready, eastPhone.ready]);
+    const res = await fetch(`${base}/api/v1/click-to-call`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ user_id: U.maria, phone: `+${number}` }),
+    });
+    const body = (await res.json()) as { placed: boolean; extension: string; channelId: string };
+    t.equal(res.status, 200, JSON.stringify(body));
+    t.match(body, { placed: true, extension: '102' });
+    const [phone, trunk] = await Promise.all([westPhone.done, westTrunk.done]);
+    eastPhone.kill(); // the west call is over: east's 102 had its chance to ring
+    const other = await eastPhone.done;
+    t.ok(phone.received.some((m) => m.method === 'INVITE'), "west's 102 rang");
+    t.ok(trunk.received.some((m) => m.method === 'INVITE'), "west's trunk dialled the client");
+    t.notOk(other.received.some((m) => m.method === 'INVITE'), "east's 102 did not ring");
+    await waitNoChannels(rigWest);
+    await waitRegistered(rig, number);
+    const calls = callsFor(rig.sim, number);
+    t.equal(calls.length, 1, 'registered once');
+    t.equal(calls[0]!.body['uniq'], `west.${body.channelId}`, 'from the west server');
   });
 
   t.test('one server down does not stop the other: its calls are still registered; status names the server', async (t) => {
