@@ -7,7 +7,7 @@ import { originMatchers } from '../lib/adapters/http/cors.js';
 import { delay, type BackoffPolicy } from '../lib/platform/backoff.js';
 import { mapAsteriskPath } from '../lib/domain/recordings/path-map.js';
 import type { Logger } from 'pino';
-import { loadConfig, formatConfigError, type FrozenConfig } from '../lib/platform/config/index.js';
+import { amiServers, loadConfig, formatConfigError, qualifiesCallIds, type FrozenConfig } from '../lib/platform/config/index.js';
 import { createLogger } from '../lib/platform/log.js';
 import { createKommoClient, type KommoClient } from '../lib/adapters/kommo/index.js';
 import { createHookRunner, type HookRunner } from '../lib/adapters/hooks/loader.js';
@@ -17,13 +17,13 @@ import { createAutodistribution, type Autodistribution, type AutodistHooks } fro
 import { createAgiServer, type AgiServer } from '../agi/server.js';
 import { autodistributionRoute } from '../lib/domain/autodistribution/agi-route.js';
 import { createAmiClient, type AmiClient } from '../lib/protocol/ami/index.js';
-import { createBridge, type Bridge } from '../lib/domain/bridge/index.js';
+import { createBridge, type Bridge, type BridgeRegistrar } from '../lib/domain/bridge/index.js';
 import { createNotifier, type Notifier } from '../lib/domain/notify/index.js';
 import { assertPhoneField } from '../lib/domain/check/phone-field.js';
 import { createHttpServer, type HttpServer, type StatusSnapshot } from '../lib/adapters/http/index.js';
 import type { ClickToCall as HttpClickToCall } from '../lib/adapters/http/click-to-call.js';
 import { KommoError } from '../lib/adapters/kommo/index.js';
-import { createClickToCall } from '../lib/domain/originate/index.js';
+import { createClickToCall, createClickToCallRouter } from '../lib/domain/originate/index.js';
 import { createRecordingLinks, createRecordingProcessor, type RecordingLinks, type RecordingProcessor } from '../lib/domain/recordings/index.js';
 import { createRegistrar, openCallStore, type CallStore, type RecordingLinker, type Registrar } from '../lib/domain/registration/index.js';
 
@@ -190,7 +190,8 @@ export async function requirePhoneField(core: Core, signal?: AbortSignal): Promi
 /** Open the journal and build the registrar (and the recording linker when configured). */
 export async function buildRegistration(core: Core): Promise<{ store: CallStore; registrar: Registrar; recordings?: RecordingProcessor; links?: RecordingLinks }> {
   const { config, logger } = core;
-  const store = await openCallStore({ dataDir: config.data_dir, logger });
+  // With several Asterisk servers the journal keys calls by <server>.<linkedid>.
+  const store = await openCallStore({ dataDir: config.data_dir, logger, qualifyIds: qualifiesCallIds(config) });
   const rec = buildRecordings(core);
   const registrar = createRegistrar({
     config,
@@ -259,12 +260,25 @@ export function buildNotifier(core: Core): Notifier {
   );
 }
 
-export interface BridgeRuntime {
+/** One Asterisk server followed by the bridge: its AMI client and its bridge (tracker). */
+export interface ServerRuntime {
+  /** `ami[].name` (`pbx` for the one-object form). */
+  name: string;
+  /** `ami[].extensions`: click-to-call for these goes to this server. */
+  extensions: readonly string[];
   ami: AmiClient;
+  bridge: Bridge;
+}
+
+export interface BridgeRuntime {
+  /** Every server, in configuration order. */
+  servers: ServerRuntime[];
+  /** The first server's AMI client and bridge (the only ones with one server). */
+  ami: AmiClient;
+  bridge: Bridge;
   store: CallStore;
   registrar: Registrar;
-  bridge: Bridge;
-  /** Incoming-call popups (`notifications.enabled`). */
+  /** Incoming-call popups (`notifications.enabled`), one notifier for every server's bridge. */
   notifier: Notifier;
   recordings?: RecordingProcessor;
   links?: RecordingLinks;
@@ -273,34 +287,54 @@ export interface BridgeRuntime {
 }
 
 /**
- * The AMI bridge: PHONE field check, journal, registrar (resumes pending calls), AMI
- * client, bridge. `opts.ami` lets `start` share one AMI client with click-to-call.
+ * The AMI bridge: PHONE field check, journal, registrar (resumes pending calls), then
+ * per Asterisk server (`ami`, one or several) an AMI client and a bridge with its own
+ * tracker. One journal, one registrar, one Kommo client (one rate limiter) for all;
+ * each server connects, reconnects and resyncs on its own, so one server down does not
+ * stop the others.
  */
-export async function startBridge(core: Core, opts: { ami?: AmiClient } = {}): Promise<BridgeRuntime> {
+export async function startBridge(core: Core): Promise<BridgeRuntime> {
   const { config, logger } = core;
   await requirePhoneField(core);
   const { store, registrar, recordings, links } = await buildRegistration(core);
-  const ami = opts.ami ?? createAmiClient(config.ami, { logger });
   const notifier = buildNotifier(core);
-  const bridge = createBridge({ config, ami, registrar, notifier, logger });
+  // Bridges close their registrar when they stop: they get a view whose close() waits for
+  // nothing, and the one registrar is closed once, after every bridge has drained.
+  const shared: BridgeRegistrar = {
+    submit: (call) => registrar.submit(call),
+    shouldRegister: (stage, call) => registrar.shouldRegister(stage, call),
+    verdict: (stage, call) => registrar.verdict(stage, call),
+    close: async () => undefined,
+  };
+  const servers: ServerRuntime[] = amiServers(config).map((server) => {
+    const log = logger.child({ pbx: server.name });
+    const ami = createAmiClient(server, { logger: log });
+    const bridge = createBridge({ config, ami, registrar: shared, notifier, logger, pbx: server.name }); // binds pbx itself
+    return { name: server.name, extensions: server.extensions, ami, bridge };
+  });
   await registrar.start();
-  await bridge.start();
-  logger.info({ ami: `${config.ami.host}:${config.ami.port}`, connected: ami.isConnected(), pending: registrar.stats().pending }, 'AMI bridge running');
+  await Promise.all(servers.map((x) => x.bridge.start()));
+  for (const x of servers) {
+    const c = amiServers(config).find((s) => s.name === x.name)!;
+    logger.info({ pbx: x.name, ami: `${c.host}:${c.port}`, connected: x.ami.isConnected(), pending: registrar.stats().pending }, 'AMI bridge running');
+  }
   let closing: Promise<void> | undefined;
   return {
-    ami,
+    servers,
+    ami: servers[0]!.ami,
+    bridge: servers[0]!.bridge,
     store,
     registrar,
-    bridge,
     notifier,
     ...(recordings ? { recordings } : {}),
     ...(links ? { links } : {}),
     close() {
       closing ??= (async () => {
-        await bridge.close(); // also closes the registrar
+        await Promise.all(servers.map((x) => x.bridge.close()));
+        await registrar.close();
         await notifier.close();
         await recordings?.close();
-        if (!opts.ami) await ami.close().catch(() => ami.destroy());
+        await Promise.all(servers.map((x) => x.ami.close().catch(() => x.ami.destroy())));
       })();
       return closing;
     },
@@ -319,7 +353,10 @@ export function statusSnapshot(startedAt: Date, parts: { bridge?: BridgeRuntime;
   const lastError = reg?.last_error;
   return {
     started_at: startedAt.toISOString(),
-    ami: { connected: parts.bridge?.ami.isConnected() ?? false },
+    ami: {
+      connected: parts.bridge ? parts.bridge.servers.every((x) => x.ami.isConnected()) : false,
+      servers: (parts.bridge?.servers ?? []).map((x) => ({ name: x.name, connected: x.ami.isConnected() })),
+    },
     kommo: {
       reachable: (reg?.kommo_failures ?? 0) === 0,
       rate_used: rate.limit > 0 ? Math.min(1, rate.sentLastSecond / rate.limit) : 0,
@@ -342,13 +379,15 @@ export function statusSnapshot(startedAt: Date, parts: { bridge?: BridgeRuntime;
 export async function startHttp(core: Core, parts: { bridge: BridgeRuntime; agi?: AgiRuntime; startedAt: Date }): Promise<HttpServer | undefined> {
   const { config, logger } = core;
   if (!config.http.enabled) return undefined;
-  const originate = createClickToCall({
-    config,
-    ami: parts.bridge.ami,
-    hooks: core.hooks,
-    normalizePhone: core.normalizePhone,
-    logger,
-  });
+  // Click-to-call goes to the server that lists the extension (ami[].extensions), else the first.
+  const originate = createClickToCallRouter(
+    parts.bridge.servers.map((x) => ({
+      name: x.name,
+      extensions: x.extensions,
+      service: createClickToCall({ config, ami: x.ami, hooks: core.hooks, normalizePhone: core.normalizePhone, logger: logger.child({ pbx: x.name }) }),
+    })),
+    config.pbx.extensions,
+  );
   const clickToCall: HttpClickToCall = async (req) => {
     try {
       const out = await originate.clickToCall(

@@ -1,7 +1,8 @@
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { buildCore, loadConfigOrExit } from '../compose.js';
 import { createAmiClient } from '../../lib/protocol/ami/index.js';
-import { createClickToCall, OriginateError } from '../../lib/domain/originate/index.js';
+import { createClickToCall, OriginateError, serverForExtension } from '../../lib/domain/originate/index.js';
+import { amiServers } from '../../lib/platform/config/index.js';
 import { configPath, type Command } from './types.js';
 
 interface Args {
@@ -19,7 +20,9 @@ const command: Command = {
   handler: async (raw) => {
     const argv = raw as ArgumentsCamelCase<Args>;
     const core = buildCore(loadConfigOrExit(configPath(argv)));
-    const ami = createAmiClient(core.config.ami, { logger: core.logger.child({ component: 'ami' }) });
+    // The server that lists the extension (ami[].extensions), else the first.
+    const server = serverForExtension(amiServers(core.config), String(argv.from).trim());
+    const ami = createAmiClient(server, { logger: core.logger.child({ pbx: server.name }) });
     let code = 1;
     try {
       await ami.connect();

@@ -1,6 +1,7 @@
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { buildCore, buildRegistration, loadConfigOrExit } from '../compose.js';
 import { formatSummary, reprocess } from '../../lib/domain/reprocess/index.js';
+import { amiServers } from '../../lib/platform/config/index.js';
 import { configPath, type Command } from './types.js';
 
 interface Args {
@@ -9,6 +10,7 @@ interface Args {
   source?: string;
   dryRun: boolean;
   force: boolean;
+  server?: string;
 }
 
 function parseTime(value: string, name: string): Date {
@@ -26,12 +28,18 @@ const command: Command = {
       .option('to', { type: 'string', demandOption: true, describe: 'end of the period (ISO date/time, exclusive)' })
       .option('source', { type: 'string', describe: 'the cdr_custom CSV file (default reprocess.source)' })
       .option('dry-run', { type: 'boolean', default: false, describe: 'list what would be registered, register nothing' })
+      .option('server', { type: 'string', describe: 'the Asterisk server (ami[].name) the CDR file comes from; required when ami lists several' })
       .option('force', { type: 'boolean', default: false, describe: 'allow a period older than the journal retention (duplicates possible)' }),
   handler: async (raw) => {
     const argv = raw as ArgumentsCamelCase<Args>;
     const from = parseTime(argv.from, 'from');
     const to = parseTime(argv.to, 'to');
-    const core = buildCore(loadConfigOrExit(configPath(argv)));
+    const config = loadConfigOrExit(configPath(argv));
+    const names = amiServers(config).map((x) => x.name);
+    if (argv.server !== undefined && !names.includes(argv.server)) throw new Error(`--server: no AMI server named "${argv.server}" (servers: ${names.join(', ')})`);
+    if (argv.server === undefined && names.length > 1) throw new Error(`--server is required with several AMI servers (${names.join(', ')}): each server's CDR file is re-processed on its own`);
+    const server = argv.server ?? names[0]!;
+    const core = buildCore(config);
     const { store, registrar } = await buildRegistration(core);
     const summary = await reprocess({
       from,
@@ -40,6 +48,7 @@ const command: Command = {
       registrar,
       store,
       pbx: core.config.pbx,
+      server,
       logger: core.logger,
       dryRun: argv.dryRun,
       force: argv.force,

@@ -254,3 +254,31 @@ t.test('transfers and the recordings directory: warnings that do not fail the ch
   r = await run({}, { recordings: { enabled: false, dir: '/x' } });
   t.match(r.text, /^ok    Recordings directory \(recording links off/m);
 });
+
+t.test('several AMI servers: each is checked, named; one failing does not hide the others', async (t) => {
+  const base = { username: 'kommo', secret: 's', action_timeout_ms: 1000, reconnect_min_ms: 100, reconnect_max_ms: 1000, max_queued_actions: 10 };
+  const multi: CheckConfig = {
+    ...config,
+    ami: [
+      { ...base, name: 'east', host: '10.0.0.5', port: 5038, extensions: ['101'] },
+      { ...base, name: 'west', host: '10.0.1.5', port: 5039, extensions: ['102', '109'] },
+      { ...base, name: 'south', host: '10.0.2.5', port: 5038, extensions: [] },
+    ],
+  };
+  const amis = new Map<string, ReturnType<typeof fakeAmi>>([
+    ['10.0.0.5', fakeAmi()],
+    ['10.0.1.5', fakeAmi({ endpoints: ['102'] })],
+    ['10.0.2.5', fakeAmi({ connect: new AmiError('AMI_LOGIN_FAILED', 'Authentication failed') })],
+  ]);
+  const results = await runChecks({ config: multi, kommo: fakeKommo(), amiFactory: (c) => amis.get(c.host)!, hooks: hooks(), logger });
+  const byName = new Map(results.map((r) => [r.name, r]));
+  t.match(byName.get('AMI login [east]'), { ok: true, detail: '10.0.0.5:5038 as kommo' });
+  t.match(byName.get('Extensions in Asterisk [east]'), { ok: true, detail: '1 mapped: 101' }, "east is asked for its own extensions only");
+  t.match(byName.get('AMI login [west]'), { ok: true, detail: '10.0.1.5:5039 as kommo' });
+  t.match(byName.get('Extensions in Asterisk [west]'), { ok: false, detail: /^109 is not PJSIP endpoint in Asterisk/ });
+  t.match(byName.get('AMI login [south]'), { ok: false, code: 'AMI_LOGIN_FAILED', detail: /refused user "kommo" at 10\.0\.2\.5:5038 — check ami\.username and ami\.secret \(env AMI_SECRET_SOUTH\)/ });
+  t.match(byName.get('Extensions in Asterisk [south]'), { skipped: true });
+  t.ok(byName.get('Kommo token')?.ok, 'Kommo checked once');
+  t.equal(exitCodeFor(results), exitCodeFor([{ name: 'x', ok: false, detail: '' }]), 'a failing server fails the check');
+  t.ok([...amis.values()].every((a) => a.destroyed), 'every AMI client is closed');
+});

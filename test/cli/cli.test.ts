@@ -103,3 +103,36 @@ t.test('originate with AMI down: Failure and the reason, exit 1', async (t) => {
   t.equal(bad.code, 1);
   t.match(bad.stdout, /^Failure: /m, 'an injected number never reaches AMI');
 });
+
+t.test('several AMI servers: check names each server; reprocess wants --server; AMI_SECRET alone is refused', async (t) => {
+  const [east, west] = [await freeTcpPort(), await freeTcpPort()];
+  const cfg = file('multi.json', {
+    kommo: { base_url: 'http://127.0.0.1:9' },
+    ami: [
+      { name: 'east', port: east, action_timeout_ms: 1000 },
+      { name: 'west', port: west, action_timeout_ms: 1000 },
+    ],
+    pbx: { extensions: { '101': 5001 } },
+    http: { enabled: false },
+    customizations: { dir: work },
+    data_dir: work,
+  });
+  const env = { KOMMO_LONG_LIVED_TOKEN: TOKEN, AMI_SECRET_EAST: SECRET, AMI_SECRET_WEST: 'cli-test-west-secret' };
+  const r = await cli(['check', '-c', cfg], env);
+  t.equal(r.code, 1, r.stdout + r.stderr);
+  t.match(r.stdout, /^FAIL\s+AMI login \[east\]: cannot connect to 127\.0\.0\.1:\d+/m);
+  t.match(r.stdout, /^FAIL\s+AMI login \[west\]: cannot connect to 127\.0\.0\.1:\d+/m);
+  t.notMatch(r.stdout + r.stderr, new RegExp(`${SECRET}|cli-test-west-secret`), 'secrets never printed');
+
+  const rp = await cli(['reprocess', '-c', cfg, '--from', '2026-11-24T00:00', '--to', '2026-11-25T00:00'], env);
+  t.equal(rp.code, 1);
+  t.match(rp.stderr, /--server is required with several AMI servers \(east, west\)/);
+  const unknown = await cli(['reprocess', '-c', cfg, '--server', 'north', '--from', '2026-11-24T00:00', '--to', '2026-11-25T00:00'], env);
+  t.equal(unknown.code, 1);
+  t.match(unknown.stderr, /--server: no AMI server named "north" \(servers: east, west\)/);
+
+  const ambiguous = await cli(['config', '-c', cfg], { KOMMO_LONG_LIVED_TOKEN: TOKEN, AMI_SECRET: SECRET });
+  t.equal(ambiguous.code, 2);
+  t.match(ambiguous.stderr, /env AMI_SECRET is set but ami lists several servers/);
+  t.notMatch(ambiguous.stderr, SECRET);
+});

@@ -121,19 +121,21 @@ t.test('a worker that dies is replaced: process.exit, out of memory', async (t) 
 
 t.test('a hook sees no connector secret in process.env; its console output goes to the log', async (t) => {
   process.env.KOMMO_LONG_LIVED_TOKEN = 'tok-secret';
+  process.env.AMI_SECRET_BRANCH_B = 'ami-secret-b';
   process.env.KA_HOOK_TEST_VAR = 'visible';
   t.teardown(() => {
     delete process.env.KOMMO_LONG_LIVED_TOKEN;
+    delete process.env.AMI_SECRET_BRANCH_B;
     delete process.env.KA_HOOK_TEST_VAR;
   });
   const { dir, lines, runner } = setup(t);
   writeHook(
     dir,
     'process_client_phone.mjs',
-    'export default () => { console.log("debug print"); return { state: "success", data: { phone: `${process.env.KOMMO_LONG_LIVED_TOKEN ?? "none"}-${process.env.KA_HOOK_TEST_VAR}` } }; };',
+    'export default () => { console.log("debug print"); return { state: "success", data: { phone: `${process.env.KOMMO_LONG_LIVED_TOKEN ?? "none"}-${process.env.AMI_SECRET_BRANCH_B ?? "none"}-${process.env.KA_HOOK_TEST_VAR}` } }; };',
   );
   const res = await runner.run('process_client_phone', phone(), { phone: 'x' });
-  t.equal(res.data.phone, 'none-visible');
+  t.equal(res.data.phone, 'none-none-visible', 'no Kommo token, no per-server AMI secret');
   await sleep(50);
   t.ok(lines.some((l) => l.stdout === 'debug print\n' && /wrote to stdout/.test(l.msg)), 'console.log is logged, not mixed into the JSON log');
 });

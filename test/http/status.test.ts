@@ -74,3 +74,17 @@ t.test('parseRange', async (t) => {
   t.same(parseRange('items=0-1', 100), { kind: 'none' });
   t.same(parseRange('bytes=-', 100), { kind: 'none' });
 });
+
+t.test('several AMI servers: status names the one down, metrics carry a server label', async (t) => {
+  const servers = [{ name: 'east', connected: true }, { name: 'west', connected: false }];
+  const s = snapshot({ ami: { connected: false, servers } });
+  t.same(overallStatus(s, NOW), { app: 'Error', reasons: ['AMI of server "west" is not connected'] });
+  const text = renderMetrics(s, NOW);
+  t.match(text, /^kommo_asterisk_ami_connected\{server="east"\} 1$/m);
+  t.match(text, /^kommo_asterisk_ami_connected\{server="west"\} 0$/m);
+  t.notMatch(text, /^kommo_asterisk_ami_connected 0$/m);
+  const up = snapshot({ ami: { connected: true, servers: [{ name: 'pbx', connected: true }] } });
+  t.same(overallStatus(up, NOW), { app: 'Ok', reasons: [] });
+  t.match(renderMetrics(up, NOW), /^kommo_asterisk_ami_connected\{server="pbx"\} 1$/m);
+  t.same(overallStatus(snapshot({ ami: { connected: true, servers: [{ name: 'pbx', connected: false }] } }), NOW).reasons, ['AMI is not connected'], 'one server: the message it always had');
+});

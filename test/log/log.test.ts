@@ -110,6 +110,23 @@ t.test('a whole config is redacted, however it is logged', async (t) => {
   t.ok(Object.isFrozen(config), 'logging did not try to mutate the frozen config');
 });
 
+t.test('several AMI servers: every server\'s secret is redacted (file and AMI_SECRET_<NAME>)', async (t) => {
+  const config = buildConfig(
+    {
+      kommo: { base_url: 'https://example.kommo.com', long_lived_token: SECRETS.token },
+      ami: [{ name: 'branch-a', secret: SECRETS.ami }, { name: 'branch-b', host: '10.0.1.5' }],
+      http: { secret: SECRETS.http },
+    },
+    { env: { AMI_SECRET_BRANCH_B: SECRETS.password } },
+  );
+  const out = capture();
+  const log = createLogger({ level: 'info', destination: out.stream });
+  log.info({ config }, 'config');
+  log.info({ servers: config.ami }, 'servers');
+  assertNoSecrets(t, out.text());
+  t.match(out.lines()[1], { servers: [{ name: 'branch-a', secret: REDACT_CENSOR }, { name: 'branch-b', host: '10.0.1.5', secret: REDACT_CENSOR }] });
+});
+
 t.test('errors keep code and context, secrets in context are redacted', async (t) => {
   const out = capture();
   const log = createLogger({ level: 'info', destination: out.stream });

@@ -102,10 +102,10 @@ t.test('outbound and click-to-call: outgoing, the dialled number', async (t) => 
   t.equal(conv.channel.answer_time, '2026-11-24 07:35:12');
 });
 
-async function setup(t: Test) {
+async function setup(t: Test, qualifyIds = false) {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'ka-reproc-'));
   t.teardown(() => rm(dataDir, { recursive: true, force: true }));
-  const store = await openCallStore({ dataDir, logger });
+  const store = await openCallStore({ dataDir, logger, qualifyIds });
   t.teardown(() => store.close());
   const submitted: CallFull[] = [];
   const registrar = {
@@ -180,4 +180,19 @@ t.test('reprocess: an empty file', async (t) => {
   await writeFile(empty, '');
   const s = await reprocess({ from: FROM, to: TO, source: empty, registrar, store, pbx, logger, now: NOW });
   t.match(s, { lines: 0, found: 0, submitted: 0 });
+});
+
+t.test('reprocess with several servers: the server in call_full.pbx and the journal key; a call journalled before (plain id) is not submitted again', async (t) => {
+  const { store, registrar, submitted } = await setup(t, true);
+  const known = calls();
+  await store.put({ ...known.get('1795505696.3')!, pbx: 'west' }); // the same linkedid on another server: not this call
+  const before = await store.put(known.get('1795505694.0')!); // journalled while one server was followed: plain id
+  t.equal(before.record.id, '1795505694.0');
+  const s = await reprocess({ from: FROM, to: TO, source: fixture, registrar, store, pbx, server: 'east', logger, now: NOW });
+  t.match(s, { found: 7, submitted: 6, already: { pending: 1 } });
+  t.ok(submitted.every((c) => c.pbx === 'east'), 'call_full.pbx is the server');
+  t.ok(submitted.some((c) => c.channel.id === '1795505696.3'), 'the west record with the same linkedid does not hide the east call');
+  t.ok(await store.get('east.1795505696.3'), 'journalled as <server>.<linkedid>');
+  const again = await reprocess({ from: FROM, to: TO, source: fixture, registrar, store, pbx, server: 'east', logger, now: NOW });
+  t.match(again, { submitted: 0, already: { pending: 7 } }, 'never twice');
 });

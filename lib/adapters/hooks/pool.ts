@@ -104,7 +104,8 @@ const HIDDEN_ENV = new Set([...ENV_BINDINGS.map((b) => b.name).filter((name) => 
 /** The environment of a worker: the connector's, without its secrets. */
 function workerEnv(): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) if (value !== undefined && !HIDDEN_ENV.has(key)) env[key] = value;
+  // AMI_SECRET_<NAME>: one server's AMI password when there are several (config/env.ts).
+  for (const [key, value] of Object.entries(process.env)) if (value !== undefined && !HIDDEN_ENV.has(key) && !key.startsWith('AMI_SECRET_')) env[key] = value;
   return env;
 }
 

@@ -45,7 +45,9 @@ export function renderMetrics(s: StatusSnapshot, nowMs: number, thresholds: Stat
   const overall = overallStatus(s, nowMs, thresholds);
   metric(out, 'status', 'gauge', 'Overall status: 0 Ok, 1 Warning, 2 Error.', STATUS_VALUE[overall.app]);
   metric(out, 'uptime_seconds', 'gauge', 'Seconds since the connector started.', uptimeSeconds(s, nowMs));
-  metric(out, 'ami_connected', 'gauge', 'AMI connection up (1) or down (0).', s.ami.connected ? 1 : 0);
+  const servers = s.ami.servers ?? [];
+  metric(out, 'ami_connected', 'gauge', 'AMI connection up (1) or down (0), by Asterisk server.',
+    servers.length > 0 ? servers.map((x) => ({ labels: { server: x.name }, value: x.connected ? 1 : 0 })) : s.ami.connected ? 1 : 0);
   if (s.ami.reconnects_total !== undefined) metric(out, 'ami_reconnects_total', 'counter', 'AMI reconnections since start.', s.ami.reconnects_total);
   metric(out, 'kommo_reachable', 'gauge', 'Kommo answered the last request (1) or not (0).', s.kommo.reachable ? 1 : 0);
   metric(out, 'kommo_rate_used_ratio', 'gauge', 'Share of the Kommo rate limit in use, 0 to 1.', s.kommo.rate_used);

@@ -23,10 +23,13 @@ export interface StatusSnapshot {
   started_at: string;
   version?: string;
   ami: {
+    /** Every AMI server is connected. */
     connected: boolean;
     /** ISO time of the last (dis)connection. */
     since?: string;
     reconnects_total?: number;
+    /** Each Asterisk server's connection (`ami[].name`), in configuration order. */
+    servers?: Array<{ name: string; connected: boolean }>;
   };
   kommo: {
     /** The last request reached Kommo (any HTTP answer counts; a network error does not). */
@@ -114,7 +117,13 @@ export interface OverallStatus {
 export function overallStatus(snapshot: StatusSnapshot, nowMs: number, thresholds: StatusThresholds = DEFAULT_THRESHOLDS): OverallStatus {
   const errors: string[] = [];
   const warnings: string[] = [];
-  if (!snapshot.ami.connected) errors.push('AMI is not connected');
+  const servers = snapshot.ami.servers ?? [];
+  const down = servers.filter((x) => !x.connected);
+  if (servers.length > 1) {
+    for (const x of down) errors.push(`AMI of server "${x.name}" is not connected`);
+  } else if (!snapshot.ami.connected || down.length > 0) {
+    errors.push('AMI is not connected');
+  }
   if (!snapshot.kommo.reachable) errors.push('Kommo is not reachable');
   if (snapshot.kommo.authorized === false) errors.push('Kommo refuses the token');
   const { pending, failed } = snapshot.registration;

@@ -68,6 +68,12 @@ export interface BridgeOptions {
   /** Incoming-call popups; none → no popups. */
   notifier?: BridgeNotifier;
   logger: Logger;
+  /**
+   * The Asterisk server's name (`ami[].name`): set as `call_full.pbx` on every call
+   * and bound to every log line. One bridge (and tracker) per server, so linkedids
+   * of different servers never meet.
+   */
+  pbx?: string;
   /** Clock (Unix ms) for events without a Timestamp and for resyncs. */
   now?: () => number;
   /** Tracker context override (tests: UTC formatting). */
@@ -145,7 +151,10 @@ export function withRecordingCandidates(call: CallFull, candidates: readonly Rec
 
 export function createBridge(opts: BridgeOptions): Bridge {
   const { ami, registrar, notifier } = opts;
-  const logger = opts.logger.child({ component: 'bridge' });
+  const pbx = opts.pbx;
+  const logger = opts.logger.child(pbx === undefined ? { component: 'bridge' } : { component: 'bridge', pbx });
+  /** The notifier may serve several servers' bridges: their linkedids are kept apart as `<pbx>.<linkedid>`. */
+  const popupKey = (linkedid: string): string => (pbx === undefined ? linkedid : `${pbx}.${linkedid}`);
   const now = opts.now ?? Date.now;
   const baseCtx = opts.trackerContext ?? createTrackerContext(opts.config.pbx as PbxConfig);
   const submitAttempts = Math.max(1, opts.submitAttempts ?? 5);
@@ -214,7 +223,7 @@ export function createBridge(opts: BridgeOptions): Bridge {
     const verdict = await verdictOf(e.stage, e.call);
     if (verdict.register) {
       // Hook 1 may have taken a while: a phone answered or gone meanwhile gets no popup.
-      if (e.stage === 'conversation_requested' && notifier && stillRinging(e.conversationId)) notifier.ringing(e, at, slot.log);
+      if (e.stage === 'conversation_requested' && notifier && stillRinging(e.conversationId)) notifier.ringing(pbx === undefined ? e : { ...e, linkedid: popupKey(e.linkedid) }, at, slot.log);
       return;
     }
     // A call's type can change while it goes on (an internal call transferred outside):
@@ -251,10 +260,11 @@ export function createBridge(opts: BridgeOptions): Bridge {
   }
 
   function applyEffects(effects: readonly TrackerEffect[]): void {
-    for (const effect of effects) {
+    for (const raw of effects) {
+      const effect: TrackerEffect = pbx !== undefined && raw.type === 'stage' ? { ...raw, call: { ...raw.call, pbx } } : raw;
       if (effect.type === 'merged') {
         stats.merges_total++;
-        notifier?.merged(effect.from, effect.into);
+        notifier?.merged(popupKey(effect.from), popupKey(effect.into));
         const from = slots.get(effect.from);
         if (!from) continue;
         const into = slotFor(effect.into);
@@ -270,11 +280,11 @@ export function createBridge(opts: BridgeOptions): Bridge {
       stats.stages[effect.stage]++;
       const slot = slotFor(effect.linkedid);
       if (effect.stage === 'call_ended') {
-        notifier?.callEnded(effect.linkedid);
+        notifier?.callEnded(popupKey(effect.linkedid));
         slots.delete(effect.linkedid);
         enqueue(slot, () => handleCallEnded(slot, effect));
       } else {
-        if (effect.stage !== 'conversation_requested' && effect.conversationId) notifier?.stopped(effect.linkedid, effect.conversationId);
+        if (effect.stage !== 'conversation_requested' && effect.conversationId) notifier?.stopped(popupKey(effect.linkedid), effect.conversationId);
         const at = now();
         enqueue(slot, () => handleConversationStage(slot, effect, at));
       }

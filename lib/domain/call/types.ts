@@ -71,4 +71,9 @@ export interface CallFull {
   record: string;
   /** SIP-style result: 200 answered, 486 busy, 480 no answer, 404 bad number, 487 cancelled … */
   result: number;
+  /**
+   * The Asterisk server the call happened on (`ami[].name`; `pbx` unless configured).
+   * Set by the bridge on every call; absent only in calls journalled before 0.2.
+   */
+  pbx?: string;
 }

@@ -12,6 +12,7 @@ import type { AmiClient } from '../../protocol/ami/client.js';
 import { isAmiError } from '../../protocol/ami/errors.js';
 import { field } from '../../protocol/ami/events.js';
 import type { AmiConfig, DeepReadonly, KommoConfig, PbxConfig, RecordingsConfig } from '../../platform/config/types.js';
+import { amiSecretEnvName, amiServers } from '../../platform/config/ami.js';
 import { mapAsteriskPath } from '../recordings/path-map.js';
 import path from 'node:path';
 import type { HookRunner } from '../../adapters/hooks/loader.js';
@@ -23,7 +24,8 @@ export type CheckAmi = Pick<AmiClient, 'connect' | 'action' | 'actionList' | 'cl
 export type CheckKommo = Pick<KommoClient, 'getAccount' | 'listUsers' | 'findPhoneField'>;
 
 export interface CheckConfig {
-  readonly ami: DeepReadonly<AmiConfig>;
+  /** One server or several (`amiServers`): each is checked, with its name in the check's name when there are several. */
+  readonly ami: DeepReadonly<AmiConfig> | readonly DeepReadonly<AmiConfig>[];
   readonly kommo: DeepReadonly<Pick<KommoConfig, 'base_url' | 'long_lived_token' | 'oauth' | 'phone_enum'>>;
   readonly pbx: DeepReadonly<Pick<PbxConfig, 'extensions' | 'default_user_id'>>;
   /** Technology of the employees' phones (suggested key `originate.channel_tech`, default PJSIP). */
@@ -72,10 +74,11 @@ function codeOf(err: unknown): string | undefined {
 
 // --- AMI -------------------------------------------------------------------------
 
-function amiFailure(err: unknown, c: DeepReadonly<AmiConfig>): string {
+function amiFailure(err: unknown, c: DeepReadonly<AmiConfig>, several = false): string {
   const where = `${c.host}:${c.port}`;
   if (isAmiError(err, 'AMI_LOGIN_FAILED')) {
-    return `Asterisk refused user "${c.username}" at ${where} — check ami.username and ami.secret (env AMI_SECRET) against manager.conf, and the user's permit/deny`;
+    const env = several ? amiSecretEnvName(c.name) : 'AMI_SECRET';
+    return `Asterisk refused user "${c.username}" at ${where} — check ami.username and ami.secret (env ${env}) against manager.conf, and the user's permit/deny`;
   }
   if (isAmiError(err, 'AMI_CONNECT_FAILED')) {
     return `cannot connect to ${where} — is Asterisk running with manager.conf [general] enabled=yes and this bindaddr/port? (check ami.host, ami.port)`;
@@ -109,10 +112,14 @@ async function listEndpoints(ami: CheckAmi, tech: string): Promise<Set<string> |
   }
 }
 
-/** Every mapped extension is an endpoint Asterisk knows. */
-async function checkExtensions(ami: CheckAmi, config: CheckConfig): Promise<CheckResult> {
-  const mapped = Object.keys(config.pbx.extensions).sort();
+/**
+ * Every mapped extension is an endpoint Asterisk knows. With several servers each
+ * server is asked for the extensions it lists (`ami[].extensions`), if any.
+ */
+async function checkExtensions(ami: CheckAmi, config: CheckConfig, only?: readonly string[]): Promise<CheckResult> {
+  const mapped = (only ?? Object.keys(config.pbx.extensions)).slice().sort();
   const tech = config.originate?.channel_tech ?? 'PJSIP';
+  if (only && mapped.length === 0) return ok(N_EXT, 'none listed for this server (ami[].extensions)');
   if (mapped.length === 0) return fail(N_EXT, 'pbx.extensions is empty — map each extension to its Kommo user id, e.g. {"101": 5001}');
   const known = await listEndpoints(ami, tech);
   if (typeof known === 'string') return fail(N_EXT, known);
@@ -125,8 +132,15 @@ async function checkExtensions(ami: CheckAmi, config: CheckConfig): Promise<Chec
   );
 }
 
-async function checkAmi(opts: RunChecksOptions): Promise<CheckResult[]> {
-  const c = opts.config.ami;
+/** Every server's checks; with several servers each check's name ends with ` [<server>]`. */
+async function checkAmis(opts: RunChecksOptions): Promise<CheckResult[]> {
+  const servers = amiServers(opts.config);
+  if (servers.length === 1) return checkAmi(opts, servers[0]!);
+  const each = await Promise.all(servers.map((c) => checkAmi(opts, c, c.extensions, true)));
+  return each.flatMap((results, i) => results.map((r) => ({ ...r, name: `${r.name} [${servers[i]!.name}]` })));
+}
+
+async function checkAmi(opts: RunChecksOptions, c: DeepReadonly<AmiConfig>, only?: readonly string[], several = false): Promise<CheckResult[]> {
   let ami: CheckAmi;
   try {
     ami = opts.amiFactory(c);
@@ -138,10 +152,10 @@ async function checkAmi(opts: RunChecksOptions): Promise<CheckResult[]> {
       await ami.connect();
     } catch (err) {
       opts.logger.debug({ err }, 'check: AMI login failed');
-      return [fail(N_AMI, amiFailure(err, c), codeOf(err)), skip(N_EXT, 'the AMI login failed'), skip(N_XFER, 'the AMI login failed'), skip(N_REC, 'the AMI login failed')];
+      return [fail(N_AMI, amiFailure(err, c, several), codeOf(err)), skip(N_EXT, 'the AMI login failed'), skip(N_XFER, 'the AMI login failed'), skip(N_REC, 'the AMI login failed')];
     }
     const [extensions, transfers, recordings] = await Promise.all([
-      checkExtensions(ami, opts.config),
+      checkExtensions(ami, opts.config, only),
       checkTransfers(ami),
       checkRecordingsDir(ami, opts.config.recordings),
     ]);
@@ -284,6 +298,6 @@ async function checkHooks(hooks: Pick<HookRunner, 'check'> | undefined): Promise
 }
 
 export async function runChecks(opts: RunChecksOptions): Promise<CheckResult[]> {
-  const [ami, kommo, hooks] = await Promise.all([checkAmi(opts), checkKommo(opts), checkHooks(opts.hooks)]);
+  const [ami, kommo, hooks] = await Promise.all([checkAmis(opts), checkKommo(opts), checkHooks(opts.hooks)]);
   return [ok('Configuration', opts.configSource ? `valid: ${opts.configSource}` : 'valid'), ...ami, ...kommo, hooks];
 }

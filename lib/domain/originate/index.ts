@@ -29,3 +29,4 @@ export {
   type WhoCalls,
 } from './params.js';
 export { OriginateError, type OriginateErrorCode } from './errors.js';
+export { createClickToCallRouter, serverForExtension, type ClickToCallRouter, type ClickToCallTarget } from './router.js';

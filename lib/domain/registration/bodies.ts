@@ -86,7 +86,8 @@ export function leadBody(call: CallFull, phone: string, contactId: number, confi
 }
 
 /** Hook 13 defaults. Kommo writes the call event itself (`is_call_event_needed`). */
-export function unsortedBody(call: CallFull, phone: string, config: RegistrationSettings, nowMs: number): KommoUnsortedBody {
+/** `uniq` is the call's journal key (record.linkedid): the linkedid, server-qualified with several servers. */
+export function unsortedBody(call: CallFull, phone: string, config: RegistrationSettings, nowMs: number, uniq: string = call.channel.id): KommoUnsortedBody {
   const at = startSec(call, nowMs);
   const responsible = newEntityResponsible(call, config);
   const lead: KommoLeadBody = compact({ name: leadName(call, phone), responsible_user_id: responsible });
@@ -101,7 +102,7 @@ export function unsortedBody(call: CallFull, phone: string, config: Registration
     pipeline_id: config.registration.lead_pipeline_id,
     created_at: at,
     metadata: compact({
-      uniq: call.channel.id,
+      uniq,
       duration: lastConversationDuration(call),
       service_code: config.kommo.source,
       link: call.record || undefined,

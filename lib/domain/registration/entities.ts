@@ -120,7 +120,7 @@ export async function resolveEntities(deps: PipelineDeps, run: PipelineRun, phon
       const retrying = uncertain(run, 'unsorted');
       if (retrying) log.warn('incoming lead create had an unknown outcome; sending it again (Kommo refuses or tags a duplicate uniq)');
       run.checkpoint();
-      const defaults = unsortedBody(callView(run.record), phone, config, deps.now());
+      const defaults = unsortedBody(callView(run.record), phone, config, deps.now(), run.record.linkedid);
       const body = (
         await hooks.run('process_unsorted_creation_params', { call_full: callView(run.record), params: defaults }, defaults, { logger: log })
       ).data;

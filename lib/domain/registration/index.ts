@@ -2,7 +2,7 @@
  * Call registration (README, "Which calls are registered, and how"): the journal, the pipeline and the registrar.
  * Built by bin/ (the composition root) with the shared Kommo client and hook runner.
  */
-export { openCallStore, recordIdOf, DEFAULT_RETENTION_MS } from './store.js';
+export { callKeyOf, openCallStore, recordIdOf, DEFAULT_RETENTION_MS } from './store.js';
 export type { CallStore, StoreOptions, PutOptions } from './store.js';
 export { createRegistrar } from './worker.js';
 export type { Registrar, RegistrarOptions, RegistrarStats } from './worker.js';

@@ -33,8 +33,22 @@ export function recordIdOf(linkedid: string): string {
   return `h_${createHash('sha256').update(linkedid).digest('hex').slice(0, 40)}`;
 }
 
+/**
+ * The journal key of a call: its linkedid, or `<server>.<linkedid>` when calls of
+ * several Asterisk servers share the journal (two servers can produce the same
+ * linkedid; a server name has no "."). One server keeps plain linkedids, so an
+ * upgrade never re-registers a pending call under a new id. '' without a linkedid.
+ */
+export function callKeyOf(call: Pick<CallFull, 'channel' | 'pbx'>, qualify: boolean): string {
+  const linkedid = String(call?.channel?.id ?? '');
+  if (!linkedid) return '';
+  return qualify && typeof call.pbx === 'string' && call.pbx !== '' ? `${call.pbx}.${linkedid}` : linkedid;
+}
+
 export interface StoreOptions {
   dataDir: string;
+  /** Key calls by `<server>.<linkedid>` (several AMI servers). Default false. */
+  qualifyIds?: boolean;
   logger: Logger;
   retentionMs?: number;
   now?: () => number;
@@ -47,6 +61,8 @@ export interface PutOptions {
 
 export interface CallStore {
   readonly dir: string;
+  /** The call's journal key (see callKeyOf); its file id is `recordIdOf(key)`. */
+  keyOf(call: Pick<CallFull, 'channel' | 'pbx'>): string;
   /** Durably record a finished call. An existing record is returned untouched (`created: false`). */
   put(call: CallFull, opts?: PutOptions): Promise<{ record: CallRecord; created: boolean }>;
   get(id: string): Promise<CallRecord | undefined>;
@@ -229,11 +245,13 @@ export async function openCallStore(opts: StoreOptions): Promise<CallStore> {
     });
   }
 
+  const qualify = opts.qualifyIds === true;
   const store: CallStore = {
     dir,
+    keyOf: (call) => callKeyOf(call, qualify),
 
     put(call, putOpts = {}) {
-      const linkedid = String(call?.channel?.id ?? '');
+      const linkedid = callKeyOf(call, qualify);
       if (!linkedid) {
         return Promise.reject(new RegistrationError('REGISTRATION_BAD_CALL', 'call_full has no primary channel id (linkedid)'));
       }

@@ -71,6 +71,10 @@ export interface CallRecord {
   v: 1;
   /** Safe file id derived from the linkedid (never a path). */
   id: string;
+  /**
+   * The call's key: its linkedid, or `<server>.<linkedid>` with several AMI servers
+   * (store.ts `callKeyOf`). Also the `uniq` sent to Kommo.
+   */
   linkedid: string;
   status: RecordStatus;
   /** Why a record was skipped (hook 1, lists, internal call, no number). */

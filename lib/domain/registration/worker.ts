@@ -173,7 +173,7 @@ export function createRegistrar(opts: RegistrarOptions): Registrar {
   async function processOne(id: string): Promise<void> {
     const rec = await store.get(id);
     if (!rec || rec.status !== 'pending') return;
-    const log = logger.child({ linkedid: rec.linkedid, caller: rawClientNumber(rec.call) });
+    const log = logger.child({ linkedid: rec.linkedid, ...(rec.call.pbx ? { pbx: rec.call.pbx } : {}), caller: rawClientNumber(rec.call) });
     const run: PipelineRun = {
       record: rec,
       async save(mutate) {

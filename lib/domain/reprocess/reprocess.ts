@@ -35,8 +35,13 @@ export interface ReprocessOptions {
   /** The cdr_custom file (default DEFAULT_CDR_SOURCE). */
   source?: string;
   registrar: Pick<Registrar, 'submit'>;
-  store: Pick<CallStore, 'get'>;
+  store: Pick<CallStore, 'get'> & Partial<Pick<CallStore, 'keyOf'>>;
   pbx: ClassificationConfig;
+  /**
+   * The Asterisk server the CDR file comes from (`ami[].name`): set as `call_full.pbx`,
+   * and part of the journal key when there are several servers.
+   */
+  server?: string;
   logger: Logger;
   /** List what would be submitted, submit nothing. */
   dryRun?: boolean;
@@ -138,12 +143,16 @@ export async function reprocess(opts: ReprocessOptions): Promise<ReprocessSummar
     let call: CallFull;
     try {
       call = callFromRows(c, { pbx: opts.pbx });
+      if (opts.server !== undefined) call = { ...call, pbx: opts.server };
     } catch (err) {
       summary.errors++;
       log.error({ err, linkedid: c.linkedid }, 'cannot rebuild the call from its CDR rows');
       continue;
     }
-    const ids = new Set([recordIdOf(c.linkedid), recordIdOf(call.channel.id)]);
+    // The journal key (server-qualified with several servers); a record under the bare
+    // linkedid counts too: it was journalled while the connector followed one server.
+    const keyOf = opts.store.keyOf ?? ((x: CallFull) => x.channel.id);
+    const ids = new Set([recordIdOf(keyOf(call)), recordIdOf(keyOf({ ...call, channel: { ...call.channel, id: c.linkedid } })), recordIdOf(c.linkedid), recordIdOf(call.channel.id)]);
     let existing: Awaited<ReturnType<CallStore['get']>>;
     for (const id of ids) existing ??= await opts.store.get(id);
     if (existing) {

@@ -1,9 +1,9 @@
-import type { Config } from './types.js';
+import type { AmiConfig, Config } from './types.js';
 
 /** The one place defaults live. `kommo.base_url` and secrets have none. */
 export const DEFAULT_CONFIG_PATH = '/etc/kommo-asterisk/config.json';
 
-export const defaults: Omit<Config, 'kommo'> & { kommo: Omit<Config['kommo'], 'base_url'> } = {
+export const defaults: Omit<Config, 'kommo' | 'ami'> & { kommo: Omit<Config['kommo'], 'base_url'>; ami: AmiConfig } = {
   data_dir: '/var/lib/kommo-asterisk',
   log: { level: 'info' },
   kommo: {
@@ -27,6 +27,7 @@ export const defaults: Omit<Config, 'kommo'> & { kommo: Omit<Config['kommo'], 'b
     extension_pattern: '^[0-9]{2,5}$',
   },
   ami: {
+    name: 'pbx',
     host: '127.0.0.1',
     port: 5038,
     username: 'kommo',
@@ -35,6 +36,7 @@ export const defaults: Omit<Config, 'kommo'> & { kommo: Omit<Config['kommo'], 'b
     reconnect_min_ms: 500,
     reconnect_max_ms: 30_000,
     max_queued_actions: 100,
+    extensions: [],
   },
   agi: {
     host: '127.0.0.1',

@@ -5,6 +5,11 @@
  * the environment. An empty variable counts as unset.
  */
 
+import { amiSecretEnvName } from './ami.js';
+
+/** The origins key under which an `AMI_SECRET` that fits no single server is recorded. */
+export const AMBIGUOUS_AMI_SECRET = 'ami[].secret';
+
 export type Env = Readonly<Record<string, string | undefined>>;
 
 export interface EnvBinding {
@@ -25,7 +30,17 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
       'Kommo integration secret: sets kommo.oauth.client_secret when kommo.oauth is configured, and http.widget_secret when that is not set',
   },
   { name: 'KOMMO_REFRESH_TOKEN', keys: ['kommo.oauth.refresh_token'], description: 'seed OAuth refresh token' },
-  { name: 'AMI_SECRET', keys: ['ami.secret'], description: 'AMI password' },
+  {
+    name: 'AMI_SECRET',
+    keys: ['ami.secret'],
+    description: 'AMI password of the one server (`ami` an object or a one-item list); with several servers use AMI_SECRET_<NAME>',
+  },
+  {
+    name: 'AMI_SECRET_<NAME>',
+    // Sets ami[i].secret of one listed server: documented with ami.secret (no reference row of its own).
+    keys: [],
+    description: 'AMI password of the server named <name> when `ami` lists several (the name upper-cased, "-" as "_", e.g. AMI_SECRET_BRANCH_A)',
+  },
   { name: 'KA_HTTP_SECRET', keys: ['http.secret'], description: "shared secret of the connector's HTTP endpoints" },
   { name: 'KA_DATA_DIR', keys: ['data_dir'], description: 'data directory' },
   { name: 'KA_LOG_LEVEL', keys: ['log.level'], description: 'log level' },
@@ -34,6 +49,36 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
 /** The environment variable that can set a config key, if any. */
 export function envVarFor(key: string): string | undefined {
   return ENV_BINDINGS.find((b) => b.keys.includes(key))?.name;
+}
+
+/**
+ * AMI passwords: `AMI_SECRET` is the one server's (object form or a one-item list);
+ * with several servers each takes `AMI_SECRET_<NAME>`, and `AMI_SECRET` is recorded
+ * under AMBIGUOUS_AMI_SECRET so that validation reports it (never guessed).
+ */
+function applyAmiSecrets(
+  config: Obj,
+  env: Env,
+  amiSecret: string | undefined,
+  set: (obj: Obj, key: string, path: string, name: string, value: string) => void,
+  origins: Map<string, string>,
+): void {
+  const ami = config['ami'];
+  if (!Array.isArray(ami)) {
+    if (amiSecret !== undefined) set(child(config, 'ami'), 'secret', 'ami.secret', 'AMI_SECRET', amiSecret);
+    return;
+  }
+  if (ami.length === 1 && isObj(ami[0])) {
+    if (amiSecret !== undefined) set(ami[0], 'secret', 'ami[0].secret', 'AMI_SECRET', amiSecret);
+    return;
+  }
+  if (amiSecret !== undefined) origins.set(AMBIGUOUS_AMI_SECRET, 'AMI_SECRET');
+  ami.forEach((server: unknown, i) => {
+    if (!isObj(server) || typeof server['name'] !== 'string') return;
+    const name = amiSecretEnvName(server['name']);
+    const value = get(env, name);
+    if (value !== undefined) set(server, 'secret', `ami[${i}].secret`, name, value);
+  });
 }
 
 /** The process environment — the only place `process.env` is touched. */
@@ -101,7 +146,7 @@ export function applyEnv(config: Obj, env: Env): Map<string, string> {
       }
     }
   }
-  if (amiSecret !== undefined) set(child(config, 'ami'), 'secret', 'ami.secret', 'AMI_SECRET', amiSecret);
+  applyAmiSecrets(config, env, amiSecret, set, origins);
   if (httpSecret !== undefined) set(child(config, 'http'), 'secret', 'http.secret', 'KA_HTTP_SECRET', httpSecret);
   if (dataDir !== undefined) set(config, 'data_dir', 'data_dir', 'KA_DATA_DIR', dataDir);
   if (logLevel !== undefined) set(child(config, 'log'), 'level', 'log.level', 'KA_LOG_LEVEL', logLevel);

@@ -9,3 +9,4 @@ export {
 export type { ConfigReferenceEntry, HookName, SchemaNode } from './validate.js';
 export { DEFAULT_CONFIG_PATH, defaults } from './defaults.js';
 export type * from './types.js';
+export { AMI_NAME_PATTERN, amiSecretEnvName, amiServers, qualifiesCallIds, type AmiServer } from './ami.js';

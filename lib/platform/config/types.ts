@@ -63,6 +63,12 @@ export interface PbxConfig {
 }
 
 export interface AmiConfig {
+  /**
+   * The server's name: in `call_full.pbx`, in every per-call log line, in status and
+   * metrics, and (with several servers) in journal ids. Default `pbx`; required and
+   * unique in a list of servers.
+   */
+  name: string;
   host: string;
   port: number;
   username: string;
@@ -72,6 +78,8 @@ export interface AmiConfig {
   reconnect_min_ms: number;
   reconnect_max_ms: number;
   max_queued_actions: number;
+  /** Extensions on this server: click-to-call for them goes here (several servers only). */
+  extensions: string[];
 }
 
 export interface AgiConfig {
@@ -202,7 +210,8 @@ export interface Config {
   kommo: KommoConfig;
   phone: PhoneConfig;
   pbx: PbxConfig;
-  ami: AmiConfig;
+  /** One Asterisk server, or several (a non-empty list with unique names): ./ami.ts `amiServers()`. */
+  ami: AmiConfig | AmiConfig[];
   agi: AgiConfig;
   registration: RegistrationConfig;
   http: HttpConfig;

@@ -6,7 +6,8 @@
 import { HOOK_NAMES, type HookName } from '../hook-names.js';
 import { compileRewriteRule } from '../phone.js';
 import { defaults } from './defaults.js';
-import { envVarFor } from './env.js';
+import { AMI_NAME_EXPECT, AMI_NAME_PATTERN, amiSecretEnvName } from './ami.js';
+import { AMBIGUOUS_AMI_SECRET, envVarFor } from './env.js';
 import type {
   AgiConfig, AmiConfig, Config, CustomizationsConfig, HttpConfig, KommoConfig, KommoOAuthConfig, NotificationsConfig,
   ListsConfig, OriginateConfig, PbxConfig, PhoneConfig, RecordingsConfig, RegistrationConfig, ReprocessConfig, RewriteRule,
@@ -36,7 +37,12 @@ export type SchemaNode =
   | (Common & { kind: 'boolean' })
   | (Common & { kind: 'object'; fields: Record<string, SchemaNode> })
   | (Common & { kind: 'array'; items: SchemaNode })
-  | (Common & { kind: 'map'; keyDoc: string; checkKey: (key: string) => string | undefined; values: SchemaNode });
+  | (Common & { kind: 'map'; keyDoc: string; checkKey: (key: string) => string | undefined; values: SchemaNode })
+  /**
+   * One object, or a non-empty list of such objects. List items get `itemDefaults`
+   * (the object's defaults but those each item must set).
+   */
+  | (Common & { kind: 'oneOrList'; item: SchemaNode; itemDefaults: () => Record<string, unknown> });
 
 type Opts<N> = Partial<Omit<N, 'kind' | 'description'>>;
 type Of<K extends SchemaNode['kind']> = Extract<SchemaNode, { kind: K }>;
@@ -131,16 +137,29 @@ export const schema: SchemaNode = obj<Config>('The configuration file', {
     extension_pattern: str('Regular expression an endpoint name must match to count as an employee extension.', { format: 'regex' }),
     default_user_id: userId('Kommo user responsible when nobody else is (missed calls).', { optional: true, example: 5001 }),
   }),
-  ami: obj<AmiConfig>('Asterisk Manager Interface', {
-    host: str('AMI host.'),
-    port: port('AMI port.'),
-    username: str('AMI user (manager.conf).'),
-    secret: str('AMI password.', { secret: true, minLength: 0 }),
-    action_timeout_ms: ms(100, 120_000, 'Deadline of one AMI action'),
-    reconnect_min_ms: ms(10, 600_000, 'First reconnect delay'),
-    reconnect_max_ms: ms(100, 3_600_000, 'Reconnect delay cap'),
-    max_queued_actions: int(1, 100_000, 'Actions queued while disconnected or waiting; more are refused.'),
-  }),
+  ami: {
+    kind: 'oneOrList',
+    description: 'Asterisk Manager Interface: one server (an object), or several sharing this Kommo account (a non-empty list of objects with the keys below, each with its own unique `name`; keys left out take the defaults below). With several servers, journal ids and Kommo `uniq`s are `<name>.<linkedid>`, so equal linkedids of two servers never collide; one server keeps plain linkedids.',
+    example: [{ name: 'branch-a', host: '10.0.0.5', extensions: ['101', '102'] }, { name: 'branch-b', host: '10.0.1.5', extensions: ['201'] }],
+    itemDefaults: () => {
+      const { name: _name, ...rest } = defaults.ami;
+      return structuredClone(rest) as Record<string, unknown>;
+    },
+    item: obj<AmiConfig>('Asterisk Manager Interface', {
+      name: str('The server\'s name: in `call_full.pbx`, every per-call log line, status and metrics (label `server`), and, with several servers, in journal ids. Required in a list; names are unique.', {
+        pattern: AMI_NAME_PATTERN, expect: AMI_NAME_EXPECT, example: 'branch-a',
+      }),
+      host: str('AMI host.'),
+      port: port('AMI port.'),
+      username: str('AMI user (manager.conf).'),
+      secret: str('AMI password. With several servers, env `AMI_SECRET_<NAME>` (the name upper-cased, `-` as `_`) sets one server\'s; `AMI_SECRET` then is an error.', { secret: true, minLength: 0 }),
+      action_timeout_ms: ms(100, 120_000, 'Deadline of one AMI action'),
+      reconnect_min_ms: ms(10, 600_000, 'First reconnect delay'),
+      reconnect_max_ms: ms(100, 3_600_000, 'Reconnect delay cap'),
+      max_queued_actions: int(1, 100_000, 'Actions queued while disconnected or waiting; more are refused.'),
+      extensions: list(digits('extension'), 'Extensions registered on this server: click-to-call for them is originated here. A click-to-call for an extension no server lists goes to the first server.', { example: ['101', '102'] }),
+    }),
+  },
   agi: obj<AgiConfig>('FastAGI autodistribution server', {
     host: str('Listen address.'),
     port: port('Listen port.'),
@@ -296,6 +315,7 @@ function levenshtein(a: string, b: string): number {
 
 /** Every object key path of the schema, for "did you mean" across sections. */
 function allObjectKeys(node: SchemaNode, prefix = '', out: string[] = []): string[] {
+  if (node.kind === 'oneOrList') return allObjectKeys(node.item, prefix, out);
   if (node.kind === 'object') {
     for (const [k, child] of Object.entries(node.fields)) {
       const path = prefix ? `${prefix}.${k}` : k;
@@ -371,6 +391,16 @@ function check(node: SchemaNode, value: unknown, path: string, ctx: Ctx): unknow
       }
       return out;
     }
+    case 'oneOrList': {
+      if (!Array.isArray(value)) return check(node.item, value, path, ctx);
+      if (value.length === 0) return fail(`${path}: must be an object or a non-empty list of objects, got an empty list`);
+      return value.map((item, i) => {
+        const at = `${path}[${i}]`;
+        if (!isObj(item)) return check(node.item, item, at, ctx);
+        const checked = check(node.item, { ...node.itemDefaults(), ...item }, at, ctx);
+        return checked === undefined ? item : checked;
+      });
+    }
     case 'object': {
       if (!isObj(value)) return fail(`${path || 'config'}: must be an object${got}`);
       const out: Obj = {};
@@ -389,6 +419,41 @@ function check(node: SchemaNode, value: unknown, path: string, ctx: Ctx): unknow
         fail(`unknown key "${join(path, k)}"${hint ? ` (did you mean "${hint}"?)` : ''}`);
       }
       return out;
+    }
+  }
+}
+
+/** One server or several: reconnect delays in order, a secret each, unique names, an extension on one server only. */
+function amiChecks(ami: unknown, problems: string[], bad: ReadonlySet<string>, amiRequired: boolean): void {
+  const list = Array.isArray(ami);
+  const servers = (list ? ami : [ami]).map((s: unknown, i) => ({ s: isObj(s) ? s : {}, at: list ? `ami[${i}]` : 'ami' }));
+  const names = new Map<string, string>();
+  const owners = new Map<string, string>();
+  for (const { s, at } of servers) {
+    const lo = s['reconnect_min_ms'];
+    const hi = s['reconnect_max_ms'];
+    if (typeof lo === 'number' && typeof hi === 'number' && lo > hi && !bad.has(`${at}.reconnect_min_ms`) && !bad.has(`${at}.reconnect_max_ms`)) {
+      problems.push(`${at}.reconnect_min_ms: must not exceed ${at}.reconnect_max_ms (${hi}), got ${lo}`);
+    }
+    const name = s['name'];
+    if (amiRequired && s['secret'] === '') {
+      problems.push(list && servers.length > 1 && typeof name === 'string'
+        ? `${at}.secret: is required: set ${at}.secret (or env ${amiSecretEnvName(name)})`
+        : `${at}.secret: is required: set ${at}.secret (or env AMI_SECRET)`);
+    }
+    if (typeof name !== 'string' || bad.has(`${at}.name`)) continue;
+    // Names that differ only by "-" and "_" share one AMI_SECRET_<NAME> variable: duplicates too.
+    const key = amiSecretEnvName(name);
+    const first = names.get(key);
+    if (first !== undefined) problems.push(`${at}.name: "${name}" is already the name of ${first}; server names must be unique`);
+    else names.set(key, at);
+    const exts = s['extensions'];
+    if (!Array.isArray(exts)) continue;
+    for (const ext of exts) {
+      if (typeof ext !== 'string') continue;
+      const owner = owners.get(ext);
+      if (owner !== undefined && owner !== at) problems.push(`${at}.extensions: extension "${ext}" is already listed on ${owner}; click-to-call needs one server per extension`);
+      else owners.set(ext, at);
     }
   }
 }
@@ -415,11 +480,10 @@ function crossChecks(c: Obj, problems: string[], bad: ReadonlySet<string>, amiRe
   if (typeof reserve === 'number' && typeof rate === 'number' && !bad.has('kommo.realtime_reserve') && !bad.has('kommo.rate_limit_per_second') && reserve >= rate) {
     problems.push(`kommo.realtime_reserve: must be less than kommo.rate_limit_per_second (${rate}), got ${reserve}: registration needs at least one request per second`);
   }
-  ordered('ami', section('ami'), 'reconnect_min_ms', 'reconnect_max_ms');
+  amiChecks(c['ami'], problems, bad, amiRequired);
   ordered('registration', section('registration'), 'retry_base_ms', 'retry_max_ms');
   ordered('agi', section('agi'), 'command_timeout_ms', 'budget_ms');
 
-  if (amiRequired && section('ami')['secret'] === '') problems.push('ami.secret: is required: set ami.secret (or env AMI_SECRET)');
   const http = section('http');
   if (typeof http['secret'] === 'string' && http['secret'] !== '' && http['secret'].length < 16) {
     problems.push('http.secret: must be at least 16 characters');
@@ -469,6 +533,9 @@ export function validateConfig(raw: unknown, origins: ReadonlyMap<string, string
   const ctx: Ctx = { problems: [], origins, bad: new Set() };
   const config = check(schema, raw, '', ctx);
   if (isObj(config)) crossChecks(config, ctx.problems, ctx.bad, opts.amiRequired !== false);
+  if (origins.get(AMBIGUOUS_AMI_SECRET)) {
+    ctx.problems.push('ami: env AMI_SECRET is set but ami lists several servers: set each server\'s password in ami[].secret or env AMI_SECRET_<NAME> (e.g. AMI_SECRET_BRANCH_A), and unset AMI_SECRET');
+  }
   const { problems } = ctx;
   return { config: config as Config, problems };
 }
@@ -501,6 +568,7 @@ function typeOf(node: SchemaNode): string {
     case 'object': return 'object';
     case 'array': return node.items.kind === 'object' ? 'array of objects' : `array of ${typeOf(node.items)}`;
     case 'map': return `object: \`${node.keyDoc}\` → ${typeOf(node.values)}`;
+    case 'oneOrList': return 'object, or a non-empty array of objects';
   }
 }
 
@@ -512,7 +580,7 @@ function defaultAt(path: string[]): unknown {
 
 function defaultText(node: SchemaNode, dflt: unknown, inDefaults: boolean): string {
   if (node.defaultText) return node.defaultText;
-  if (node.kind === 'object') return node.optional ? '(none)' : '(section)';
+  if (node.kind === 'object' || node.kind === 'oneOrList') return node.optional ? '(none)' : '(section)';
   if (node.secret && dflt === '') return '(none)';
   if (dflt !== undefined) return JSON.stringify(dflt);
   return node.optional || !inDefaults ? '(none)' : '(required)';
@@ -537,6 +605,8 @@ export function configReference(): ConfigReferenceEntry[] {
       });
     }
     if (node.kind === 'object') for (const [k, child] of Object.entries(node.fields)) walk(child, [...path, k], inDefaults);
+    // The keys of one server are listed once, as `ami.<key>`; a list's items have the same keys.
+    if (node.kind === 'oneOrList' && node.item.kind === 'object') for (const [k, child] of Object.entries(node.item.fields)) walk(child, [...path, k], inDefaults);
     if (node.kind === 'array' && node.items.kind === 'object') walk(node.items, [...path, '[]'], false);
     if (node.kind === 'map' && node.values.kind === 'object') walk(node.values, [...path, node.keyDoc], false);
   };

@@ -20,7 +20,7 @@ import type { Logger } from 'pino';
 import { createPeerErrorLog, type PeerErrorLog } from '../../platform/log-throttle.js';
 import { openAmiConnection, type AmiConnection, type AmiConnectionFactory } from './connection.js';
 import type { RawAmiMessage } from './parser.js';
-import type { AmiConfig } from '../../platform/config/types.js';
+import type { AmiConfig, DeepReadonly } from '../../platform/config/types.js';
 import { delay } from '../../platform/backoff.js';
 import { AmiError, type AmiErrorCode } from './errors.js';
 import { validateActionFields, type AmiActionFields } from './encoder.js';
@@ -113,7 +113,7 @@ class AmiClientImpl implements AmiClient {
   private lastError: Error | undefined;
 
   constructor(
-    private readonly config: AmiConfig,
+    private readonly config: DeepReadonly<AmiConfig>,
     deps: AmiClientDeps,
   ) {
     this.log = deps.logger.child({ component: 'ami' });
@@ -484,6 +484,6 @@ class AmiClientImpl implements AmiClient {
   }
 }
 
-export function createAmiClient(config: AmiConfig, deps: AmiClientDeps): AmiClient {
+export function createAmiClient(config: DeepReadonly<AmiConfig>, deps: AmiClientDeps): AmiClient {
   return new AmiClientImpl(config, deps);
 }
