@@ -48,7 +48,10 @@ export function loadConfigOrExit(path: string | undefined, opts: { amiRequired?:
 }
 
 export function buildCore(config: FrozenConfig, logger: Logger = createLogger({ level: config.log.level })): Core {
-  const kommo = createKommoClient(config.kommo, { logger: logger.child({ component: 'kommo' }), dataDir: config.data_dir, matchDigits: config.phone.match_digits });
+  const kommo = createKommoClient(config.kommo, {
+    logger: logger.child({ component: 'kommo' }), dataDir: config.data_dir, matchDigits: config.phone.match_digits,
+    batchMaxItems: config.registration.batch.enabled ? config.registration.batch.max_items : 1,
+  });
   const hooks = createHookRunner({
     dir: config.customizations.dir,
     timeoutMs: config.customizations.timeout_ms,

@@ -39,7 +39,7 @@ export interface RegistrarOptions {
   now?: () => number;
   /** Jitter source in [0, 1). */
   random?: () => number;
-  /** Calls registered at the same time (default 4). */
+  /** Calls registered at the same time (default `registration.batch.concurrency` with batching on, else 4). */
   concurrency?: number;
   /** Contact cache (default: 10 min TTL, 10 000 numbers). */
   contactCache?: ContactCache;
@@ -86,7 +86,9 @@ export function createRegistrar(opts: RegistrarOptions): Registrar {
   const logger = opts.logger.child({ component: 'registration' });
   const now = opts.now ?? Date.now;
   const random = opts.random ?? Math.random;
-  const concurrency = Math.max(1, opts.concurrency ?? 4);
+  // Batching (config registration.batch) needs many calls at the same step during a backlog.
+  const batch = config.registration.batch as RegistrationSettings['registration']['batch'] | undefined;
+  const concurrency = Math.max(1, opts.concurrency ?? (batch?.enabled ? batch.concurrency : 4));
   const cache = opts.contactCache ?? new ContactCache({ matchDigits: config.phone.match_digits, now });
   const rewriter = createPhoneRewriter(config.phone.rewrite_rules);
   const { retry_base_ms: baseMs, retry_max_ms: maxMs } = config.registration;

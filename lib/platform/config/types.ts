@@ -115,6 +115,8 @@ export interface RegistrationConfig {
   retry_max_ms: number;
   /** Attempts for transient failures before a call is marked failed (0 = forever). */
   max_attempts: number;
+  /** Grouping creates into one Kommo request during a backlog (issue 10). */
+  batch: { enabled: boolean; max_items: number; concurrency: number };
 }
 
 export interface HttpConfig {
