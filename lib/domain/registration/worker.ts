@@ -89,6 +89,11 @@ export function createRegistrar(opts: RegistrarOptions): Registrar {
   // Batching (config registration.batch) needs many calls at the same step during a backlog.
   const batch = config.registration.batch as RegistrationSettings['registration']['batch'] | undefined;
   const concurrency = Math.max(1, opts.concurrency ?? (batch?.enabled ? batch.concurrency : 4));
+  // Slow start: 4 calls at once, one more per call registered while Kommo answers, up to
+  // `concurrency`; back to 4 after an outage. A backlog grows it (enough calls at the same
+  // step for a batch); an outage never finds more than a few calls in flight to stop.
+  const startWidth = Math.min(4, concurrency);
+  let width = startWidth;
   const cache = opts.contactCache ?? new ContactCache({ matchDigits: config.phone.match_digits, now });
   const rewriter = createPhoneRewriter(config.phone.rewrite_rules);
   const { retry_base_ms: baseMs, retry_max_ms: maxMs } = config.registration;
@@ -138,7 +143,7 @@ export function createRegistrar(opts: RegistrarOptions): Registrar {
       wakeAt(outage.until);
       return;
     }
-    const limit = outage.failures > 0 ? 1 : concurrency;
+    const limit = outage.failures > 0 ? 1 : width;
     while (inFlight.size < limit) {
       let pick: string | undefined;
       let pickAt = Infinity;
@@ -198,6 +203,7 @@ export function createRegistrar(opts: RegistrarOptions): Registrar {
         r.last_error = null;
       });
       outage.failures = 0;
+      if (width < concurrency) width++;
       const s = run.record.steps;
       if (out.status === 'done') {
         log.info({ call_id: s.call_id, contact_id: s.contact_id, lead_id: s.lead_id, task_id: s.task_id, unsorted_uid: s.unsorted_uid }, 'call registered');
@@ -221,6 +227,7 @@ export function createRegistrar(opts: RegistrarOptions): Registrar {
     const attempts = run.record.attempts + 1;
     if (classifyFailure(err) === 'transient') {
       // Failures of calls started before the pause do not lengthen it.
+      width = startWidth;
       if (outage.until <= t) {
         outage.failures++;
         outage.until = t + delay(outage.failures - 1, pausePolicy(baseMs, maxMs, retryAfterOf(err)), random());
