@@ -3,10 +3,12 @@
  * are made while a request of that kind waits for a rate-limit slot leave together, as
  * one array, and each caller gets its own item's answer, matched by `request_id`.
  *
- * - No backlog: the slot is granted at once and the lone item leaves at once (no linger,
- *   no added latency). Backlog: the open batch fills while it waits, up to `maxItems`
- *   (Kommo takes at most 250 items per request); a full batch is sealed, the next item
- *   opens another. The body is made when the slot is granted (`bodyAtSend`).
+ * - One request of a kind at a time (Nagle's rule): a create leaves at once when no
+ *   request of its kind is waiting for a slot or for its answer — no backlog, no linger,
+ *   no added latency. Otherwise it joins the open batch, which fills while the one ahead
+ *   waits, up to `maxItems` (Kommo takes at most 250 items per request; a full batch is
+ *   closed and the next item opens another). The body is made when the slot is granted
+ *   (`bodyAtSend`), so items keep joining until the request really leaves.
  * - 2xx: an item named in `_embedded[key]` is answered; an item named in the answer's
  *   `errors` (the calls API answers 200 with per-item "Entity not found") gets its own
  *   KommoApiError (KOMMO_ENTITY_NOT_FOUND …); an item in neither → KOMMO_BAD_RESPONSE
@@ -130,11 +132,16 @@ export function createCoalescer(ctx: EndpointContext, opts: CoalescerOptions): C
         `Kommo refused the item (POST ${path}, request_id ${item.requestId})${first ? `: ${first.path ?? '?'}: ${first.code ?? ''} ${first.detail ?? ''}`.trimEnd() : ''}`,
         { status: 400, method: 'POST', path, ...(err.title ? { title: err.title } : {}), validationErrors: own, requestId: item.requestId }));
     });
-    // Kommo created nothing: the others go again, without the bad ones.
-    if (good.length > 0) send({ items: good, sealed: true });
+    // Kommo created nothing: the others go again, without the bad ones, next.
+    if (good.length > 0) waiting.unshift({ items: good, sealed: true });
   }
 
-  function send(batch: Batch): void {
+  /** Batches waiting for the request in flight (the first may still take items). */
+  const waiting: Batch[] = [];
+  let flying = false;
+
+  function launch(batch: Batch): void {
+    flying = true;
     ctx.http
       .send({
         method: 'POST', path, idempotent: false,
@@ -155,7 +162,12 @@ export function createCoalescer(ctx: EndpointContext, opts: CoalescerOptions): C
           else settle(batch.items, (item) => item.reject(err));
         },
       )
-      .catch((err: unknown) => settle(batch.items, (item) => item.reject(err)));
+      .catch((err: unknown) => settle(batch.items, (item) => item.reject(err)))
+      .finally(() => {
+        flying = false;
+        const next = waiting.shift();
+        if (next) launch(next);
+      });
   }
 
   return {
@@ -168,7 +180,8 @@ export function createCoalescer(ctx: EndpointContext, opts: CoalescerOptions): C
         } else {
           const batch: Batch = { items: [item], sealed: false };
           open = batch;
-          send(batch);
+          if (flying) waiting.push(batch);
+          else launch(batch);
         }
         if (open && open.items.length >= maxItems) open = null; // full: the next item opens another
       });

@@ -3,8 +3,9 @@
  *
  * - `submit(call)` writes the call to the journal (fsynced) before anything else, then
  *   schedules it; `start()` resumes every pending record (a restart resumes).
- * - At most `concurrency` calls are in flight; Kommo's own limiter (shared by the client)
- *   enforces the requests-per-second limit.
+ * - At most `concurrency` calls are in flight (4; `registration.batch.concurrency` with
+ *   batching, reached by slow start: 4, +1 per registered call, back to 4 after an outage);
+ *   Kommo's own limiter (shared by the client) enforces the requests-per-second limit.
  * - A transient failure (outage, 429, 5xx, token/account trouble) pauses **all** work for
  *   a capped, jittered exponential backoff (calls in flight stop at their next step
  *   boundary); then one call goes through as a probe, and full concurrency returns with
