@@ -20,8 +20,9 @@
  *     seconds of the burst's backlog: the look-up time with and without it. `--reserve N`
  *     sets kommo.realtime_reserve (default 0).
  * (e) The issue's mixed burst: `--burst` ended calls submitted at once, each its own number:
- *     `--warm` share (default 0.8) known contacts whose contact registration already knows
- *     (`call_full.entity`, as autodistribution sets it for a known caller), `--unknown`
+ *     `--warm` share (default 0.8) incoming calls of known callers that autodistribution
+ *     looked up when they came in (made before the burst, not counted; in `start` the found
+ *     contact goes to registration's cache, bin/compose.ts), `--unknown`
  *     share (default 0.1) numbers no contact or company has (a contact is created), the
  *     rest known contacts that must be searched; the fixture templates make about half of
  *     them missed (a call-back task each). Printed: calls/s, requests per call, 429s, and
@@ -41,7 +42,7 @@ import type { CallFull } from '../lib/domain/call/types.js';
 import { buildConfig } from '../lib/platform/config/index.js';
 import { createHookRunner } from '../lib/adapters/hooks/loader.js';
 import { createKommoClient } from '../lib/adapters/kommo/index.js';
-import { createRegistrar, openCallStore } from '../lib/domain/registration/index.js';
+import { ContactCache, createRegistrar, openCallStore } from '../lib/domain/registration/index.js';
 import { SEED_IDS, startSimulator, type KommoSimulator } from '../rig/simulator/index.js';
 import { createTrackerContext, withNow } from '../lib/domain/tracker/classify.js';
 import { initialState, reduce } from '../lib/domain/tracker/reducer.js';
@@ -151,15 +152,18 @@ async function main(): Promise<void> {
   });
   const hooks = createHookRunner({ dir: config.customizations.dir, timeoutMs: 2000, logger });
   const store = await openCallStore({ dataDir, logger });
-  const registrar = createRegistrar({ config, kommo, hooks, store, logger });
+  // Shared with the autodistribution of (e), as bin/compose.ts shares them in `start`.
+  const contactCache = new ContactCache({ matchDigits: config.phone.match_digits });
+  const registrar = createRegistrar({ config, kommo, hooks, store, logger, contactCache });
   await registrar.start();
 
   let seq = 0;
-  async function run(numbers: number[], pool: CallFull[] = templates, prepare?: (call: CallFull, i: number) => void): Promise<RunResult> {
+  async function run(numbers: number[], pool: CallFull[] | ((i: number) => CallFull[]) = templates, prepare?: (call: CallFull, i: number) => void): Promise<RunResult> {
     const before = { total: sim.counters.total, rl: sim.counters.rateLimited, routes: { ...sim.counters.byRoute } };
     const t0 = performance.now();
     await Promise.all(numbers.map((i) => {
-      const call = variant(pool[seq % pool.length]!, `bench.${++seq}`, phoneOf(i));
+      const from = typeof pool === 'function' ? pool(i) : pool;
+      const call = variant(from[seq % from.length]!, `bench.${++seq}`, phoneOf(i));
       prepare?.(call, i);
       return registrar.submit(call);
     }));
@@ -228,17 +232,36 @@ async function main(): Promise<void> {
   // (e) the mixed burst.
   const mixIds = Array.from({ length: burst }, (_, i) => mixBase + i);
   const warmUpTo = Math.round(burst * warmShare);
+  // The warm calls are incoming calls of known callers: autodistribution looked each one
+  // up when it came in (the FastAGI answer, before the call ended) and, as in `start`,
+  // handed the contact to registration's cache. Those look-ups are made here, before the
+  // burst, and not counted in it.
+  const callStart = createAutodistribution(
+    { budgetMs: 30_000, extensions: config.pbx.extensions, positiveTtlMs: 600_000, negativeTtlMs: 60_000, maxEntries: 10_000, nameMax: 20, lookupTimeoutMs: 60_000 },
+    {
+      kommo, hooks: { run: async (_h: string, _i: unknown, defaults: unknown) => ({ data: defaults }) } as never,
+      normalizePhone: (raw) => normalizeClientPhone(raw), truncateName: (s) => s, logger,
+      onContactFound: (phone, c) => contactCache.set(phone, { id: c.id, name: c.name, lead_ids: c.lead_ids, ...(c.responsible_user_id !== null ? { responsible_user_id: c.responsible_user_id } : {}) }),
+    },
+  );
+  const warmIds = mixIds.slice(0, warmUpTo);
+  const lookedUpAt = { total: sim.counters.total, t0: performance.now() };
+  for (let k = 0; k < warmIds.length; k += 20) {
+    await Promise.all(warmIds.slice(k, k + 20).map((i) => callStart.handle({ callerNumber: phoneOf(i), requestData: {} })));
+  }
+  callStart.close();
+  console.log(`(e) call start: ${warmIds.length} incoming known callers looked up by autodistribution (${sim.counters.total - lookedUpAt.total} requests, ` +
+    `${((performance.now() - lookedUpAt.t0) / 1000).toFixed(1)} s), their contacts handed to registration's cache`);
+  const incoming = templates.filter((c) => c.channel.type === 'incoming');
   const batchesBefore = kommo.batchStats();
   let mixMissed = 0;
-  const mixRun = await run(mixIds, templates, (call, i) => {
-    const k = i - mixBase;
-    if (k < warmUpTo) call.entity = { id: contactId(i), type: 'contacts', name: `Bench ${i}`, responsible_user_id: U.maria };
+  const mixRun = await run(mixIds, (i) => (i - mixBase < warmUpTo ? incoming : templates), (call) => {
     if (call.result !== 200 || call.is_ivr) mixMissed++;
   });
   const warmN = warmUpTo;
   const unknownN = mixIds.filter((i) => mixUnknown(i - mixBase)).length;
   print(`(e) mixed burst of ${burst}`, mixRun);
-  console.log(`${''.padEnd(28)} mix: ${burst} distinct numbers; ${warmN} known, contact known at registration (call_full.entity); ` +
+  console.log(`${''.padEnd(28)} mix: ${burst} distinct numbers; ${warmN} incoming from known callers found by autodistribution at call start; ` +
     `${burst - warmN - unknownN} known, searched; ${unknownN} unknown (contact created); ${mixMissed} missed (a task each)`);
   const batchesAfter = kommo.batchStats();
   console.log(`${''.padEnd(28)} batched creates: ${Object.entries(batchesAfter).map(([k, v]) => {
