@@ -149,6 +149,7 @@ async function main(): Promise<void> {
   const kommo = createKommoClient(config.kommo, {
     logger, dataDir, matchDigits: config.phone.match_digits,
     batchMaxItems: config.registration.batch.enabled ? config.registration.batch.max_items : 1,
+    batchLingerMs: config.registration.batch.linger_ms,
   });
   const hooks = createHookRunner({ dir: config.customizations.dir, timeoutMs: 2000, logger });
   const store = await openCallStore({ dataDir, logger });

@@ -53,6 +53,7 @@ export function buildCore(config: FrozenConfig, logger: Logger = createLogger({ 
   const kommo = createKommoClient(config.kommo, {
     logger: logger.child({ component: 'kommo' }), dataDir: config.data_dir, matchDigits: config.phone.match_digits,
     batchMaxItems: config.registration.batch.enabled ? config.registration.batch.max_items : 1,
+    batchLingerMs: config.registration.batch.linger_ms,
   });
   const hooks = createHookRunner({
     dir: config.customizations.dir,

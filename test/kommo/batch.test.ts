@@ -8,6 +8,7 @@ import t from 'tap';
 import { KommoApiError, KommoError, type KommoClient } from '../../lib/adapters/kommo/index.js';
 import type { KommoSimulator } from '../../rig/simulator/index.js';
 import { SEED_IDS } from '../../rig/simulator/index.js';
+import { createCoalescer } from '../../lib/adapters/kommo/batch.js';
 import { harness } from './helpers.js';
 
 const U = SEED_IDS.users;
@@ -151,4 +152,28 @@ t.test('the simulator refuses more than 250 items like Kommo (422), for calls an
     });
     t.equal(res.status, 422, path);
   }
+});
+
+t.test('linger: during a backlog a kind sends at most one request per lingerMs; without one nothing waits', async (t) => {
+  const sent: Array<{ at: number; items: number }> = [];
+  const http = {
+    async send(req: { bodyAtSend?: () => unknown }) {
+      const body = req.bodyAtSend?.() as Array<Record<string, unknown>>;
+      sent.push({ at: Date.now(), items: body.length });
+      return { status: 200, body: { _embedded: { tasks: body.map((b, i) => ({ id: sent.length * 100 + i, request_id: b['request_id'] })) } } };
+    },
+  };
+  let busy = false;
+  const co = createCoalescer({ http } as never, { path: '/api/v4/tasks', key: 'tasks', maxItems: 50, lingerMs: 300, busy: () => busy });
+  await co.submit({ text: 'a' }, 'a');
+  await co.submit({ text: 'b' }, 'b');
+  t.same(sent.map((s) => s.items), [1, 1], 'no backlog: each at once');
+  t.ok(sent[1]!.at - sent[0]!.at < 200, 'no added latency');
+  busy = true;
+  const t0 = Date.now();
+  const answers = await Promise.all(['c', 'd', 'e'].map((id) => co.submit({ text: id }, id)));
+  t.same(sent.map((s) => s.items), [1, 1, 3], 'backlog: the three wait and leave together');
+  t.ok(sent[2]!.at - sent[1]!.at >= 290, `one request per linger (${sent[2]!.at - sent[1]!.at} ms after the previous)`);
+  t.ok(Date.now() - t0 < 1000);
+  t.same(answers.map((a) => a['request_id']), ['c', 'd', 'e'], 'each its own answer');
 });

@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     retry: { max_attempts: 3, base_delay_ms: 50, max_delay_ms: 500, max_elapsed_ms: 3000 },
   } as KommoConfig;
   const reg = settings({ registration: { create_contact: true, create_lead: true, retry_base_ms: 200, retry_max_ms: 1000 } });
-  const kommo = createKommoClient(config, { logger, dataDir: spec.dataDir, batchMaxItems: reg.registration.batch.max_items });
+  const kommo = createKommoClient(config, { logger, dataDir: spec.dataDir, batchMaxItems: reg.registration.batch.max_items, batchLingerMs: reg.registration.batch.linger_ms });
   const hooks = createHookRunner({ dir: path.join(spec.dataDir, 'no-hooks'), timeoutMs: 3000, logger });
   const store = await openCallStore({ dataDir: spec.dataDir, logger });
   const registrar = createRegistrar({ config: reg, kommo, hooks, store, logger });

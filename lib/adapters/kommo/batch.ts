@@ -8,7 +8,9 @@
  *   no added latency. Otherwise it joins the open batch, which fills while the one ahead
  *   waits, up to `maxItems` (Kommo takes at most 250 items per request; a full batch is
  *   closed and the next item opens another). The body is made when the slot is granted
- *   (`bodyAtSend`), so items keep joining until the request really leaves.
+ *   (`bodyAtSend`), so items keep joining until the request really leaves. During a
+ *   backlog (requests wait for a slot) a kind also sends at most one request per
+ *   `lingerMs`: fuller batches, more slots left to the searches.
  * - 2xx: an item named in `_embedded[key]` is answered; an item named in the answer's
  *   `errors` (the calls API answers 200 with per-item "Entity not found") gets its own
  *   KommoApiError (KOMMO_ENTITY_NOT_FOUND …); an item in neither → KOMMO_BAD_RESPONSE
@@ -64,6 +66,14 @@ export interface CoalescerOptions {
   key: string;
   /** Items per request, 1..250. */
   maxItems: number;
+  /**
+   * During a backlog (`busy()`: requests are waiting for a rate-limit slot), at most one
+   * request of this kind per `lingerMs`, so that each carries more items and leaves the
+   * slots to the searches. Without a backlog nothing waits. Default 0.
+   */
+  lingerMs?: number;
+  busy?: () => boolean;
+  now?: () => number;
 }
 
 const ENTITY_NOT_FOUND = /entity not found/i;
@@ -139,9 +149,21 @@ export function createCoalescer(ctx: EndpointContext, opts: CoalescerOptions): C
   /** Batches waiting for the request in flight (the first may still take items). */
   const waiting: Batch[] = [];
   let flying = false;
+  let lastSentAt = -Infinity;
+  const lingerMs = Math.max(0, opts.lingerMs ?? 0);
+  const now = opts.now ?? Date.now;
+
+  /** Send `batch` now, or — during a backlog — once `lingerMs` has passed since the last one. */
+  function go(batch: Batch): void {
+    flying = true;
+    const wait = lingerMs > 0 && opts.busy?.() ? lastSentAt + lingerMs - now() : 0;
+    if (wait <= 0) return launch(batch);
+    setTimeout(() => launch(batch), wait); // not unref'd: at most lingerMs, and items wait on it
+  }
 
   function launch(batch: Batch): void {
     flying = true;
+    lastSentAt = now();
     ctx.http
       .send({
         method: 'POST', path, idempotent: false,
@@ -166,7 +188,7 @@ export function createCoalescer(ctx: EndpointContext, opts: CoalescerOptions): C
       .finally(() => {
         flying = false;
         const next = waiting.shift();
-        if (next) launch(next);
+        if (next) go(next);
       });
   }
 
@@ -181,7 +203,7 @@ export function createCoalescer(ctx: EndpointContext, opts: CoalescerOptions): C
           const batch: Batch = { items: [item], sealed: false };
           open = batch;
           if (flying) waiting.push(batch);
-          else launch(batch);
+          else go(batch);
         }
         if (open && open.items.length >= maxItems) open = null; // full: the next item opens another
       });

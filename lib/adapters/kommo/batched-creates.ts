@@ -24,9 +24,20 @@ export interface BatchedCreates {
 const alone = (opts: RequestOptions | undefined): boolean =>
   opts?.signal !== undefined || opts?.retryBudgetMs !== undefined || opts?.priority === 'realtime';
 
-export function createBatchedCreates(ctx: EndpointContext, maxItems: number): BatchedCreates {
-  const on = maxItems > 1;
-  const make = (path: string, key: string): Coalescer => createCoalescer(ctx, { path, key, maxItems });
+export interface BatchOptions {
+  maxItems: number;
+  /** During a backlog, at most one request of a kind per `lingerMs` (batch.ts). */
+  lingerMs?: number;
+  /** Is there a backlog (requests waiting for a rate-limit slot)? */
+  busy?: () => boolean;
+}
+
+export function createBatchedCreates(ctx: EndpointContext, opts: BatchOptions): BatchedCreates {
+  const on = opts.maxItems > 1;
+  const make = (path: string, key: string): Coalescer => createCoalescer(ctx, {
+    path, key, maxItems: opts.maxItems,
+    ...(opts.lingerMs !== undefined ? { lingerMs: opts.lingerMs } : {}), ...(opts.busy ? { busy: opts.busy } : {}),
+  });
   const c = {
     calls: make('/api/v4/calls', 'calls'),
     contacts: make('/api/v4/contacts', 'contacts'),

@@ -63,6 +63,8 @@ export interface KommoClientDeps {
    * `registration.batch`). Default 1: every create alone.
    */
   batchMaxItems?: number;
+  /** During a backlog, at most one batched request of a kind per this many ms (default 0). */
+  batchLingerMs?: number;
 }
 
 export interface KommoClient {
@@ -143,7 +145,11 @@ export function createKommoClient(config: DeepReadonly<KommoConfig>, deps: Kommo
   }, now);
   http.setAuth(auth);
   const ctx: EndpointContext = { http };
-  const creates = createBatchedCreates(ctx, deps.batchMaxItems ?? 1);
+  const creates = createBatchedCreates(ctx, {
+    maxItems: deps.batchMaxItems ?? 1,
+    lingerMs: deps.batchLingerMs ?? 0,
+    busy: () => limiter.stats().queued > 0,
+  });
 
   let closed = false;
   const inflight = new Set<Promise<unknown>>();

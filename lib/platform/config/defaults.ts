@@ -61,7 +61,7 @@ export const defaults: Omit<Config, 'kommo'> & { kommo: Omit<Config['kommo'], 'b
     retry_base_ms: 1000,
     retry_max_ms: 60_000,
     max_attempts: 0,
-    batch: { enabled: true, max_items: 50, concurrency: 64 },
+    batch: { enabled: true, max_items: 50, linger_ms: 1000, concurrency: 64 },
   },
   http: {
     enabled: true,

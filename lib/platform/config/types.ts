@@ -116,7 +116,7 @@ export interface RegistrationConfig {
   /** Attempts for transient failures before a call is marked failed (0 = forever). */
   max_attempts: number;
   /** Grouping creates into one Kommo request during a backlog (issue 10). */
-  batch: { enabled: boolean; max_items: number; concurrency: number };
+  batch: { enabled: boolean; max_items: number; linger_ms: number; concurrency: number };
 }
 
 export interface HttpConfig {
