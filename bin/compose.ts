@@ -25,7 +25,7 @@ import type { ClickToCall as HttpClickToCall } from '../lib/adapters/http/click-
 import { KommoError } from '../lib/adapters/kommo/index.js';
 import { createClickToCall, createClickToCallRouter } from '../lib/domain/originate/index.js';
 import { createRecordingLinks, createRecordingProcessor, type RecordingLinks, type RecordingProcessor } from '../lib/domain/recordings/index.js';
-import { createRegistrar, openCallStore, type CallStore, type RecordingLinker, type Registrar } from '../lib/domain/registration/index.js';
+import { ContactCache, createRegistrar, openCallStore, type CallStore, type RecordingLinker, type Registrar } from '../lib/domain/registration/index.js';
 
 /** Re-checking the PHONE field while Kommo is unavailable at start: 30 s, growing to 5 min. */
 const PHONE_FIELD_RECHECK: BackoffPolicy = { baseMs: 30_000, maxMs: 300_000, jitter: 'equal', floorMs: 30_000 };
@@ -36,6 +36,8 @@ export interface Core {
   kommo: KommoClient;
   hooks: HookRunner;
   normalizePhone: (raw: string) => string | null;
+  /** Registration's contact cache; autodistribution fills it with the callers it finds (issue 10). */
+  contactCache: ContactCache;
 }
 
 /** Load and validate the config; on failure print every problem and exit 2. */
@@ -49,7 +51,11 @@ export function loadConfigOrExit(path: string | undefined, opts: { amiRequired?:
 }
 
 export function buildCore(config: FrozenConfig, logger: Logger = createLogger({ level: config.log.level })): Core {
-  const kommo = createKommoClient(config.kommo, { logger: logger.child({ component: 'kommo' }), dataDir: config.data_dir, matchDigits: config.phone.match_digits });
+  const kommo = createKommoClient(config.kommo, {
+    logger: logger.child({ component: 'kommo' }), dataDir: config.data_dir, matchDigits: config.phone.match_digits,
+    batchMaxItems: config.registration.batch.enabled ? config.registration.batch.max_items : 1,
+    batchLingerMs: config.registration.batch.linger_ms,
+  });
   const hooks = createHookRunner({
     dir: config.customizations.dir,
     timeoutMs: config.customizations.timeout_ms,
@@ -59,7 +65,8 @@ export function buildCore(config: FrozenConfig, logger: Logger = createLogger({ 
     logger: logger.child({ component: 'hooks' }),
   });
   const rewriter = createPhoneRewriter(config.phone.rewrite_rules);
-  return { config, logger, kommo, hooks, normalizePhone: (raw) => normalizeClientPhone(raw, rewriter) };
+  const contactCache = new ContactCache({ matchDigits: config.phone.match_digits });
+  return { config, logger, kommo, hooks, normalizePhone: (raw) => normalizeClientPhone(raw, rewriter), contactCache };
 }
 
 export function buildAutodistribution(core: Core): Autodistribution {
@@ -83,6 +90,11 @@ export function buildAutodistribution(core: Core): Autodistribution {
       normalizePhone: core.normalizePhone,
       truncateName,
       logger: core.logger.child({ component: 'autodistribution' }),
+      // A caller found now need not be searched again when the call is registered (`start`).
+      onContactFound: (phone, c) => core.contactCache.set(phone, {
+        id: c.id, lead_ids: c.lead_ids, ...(c.name ? { name: c.name } : {}),
+        ...(c.responsible_user_id !== null ? { responsible_user_id: c.responsible_user_id } : {}),
+      }),
     },
   );
 }
@@ -199,6 +211,7 @@ export async function buildRegistration(core: Core): Promise<{ store: CallStore;
     hooks: core.hooks,
     store,
     logger,
+    contactCache: core.contactCache,
     ...(rec
       ? {
           recordings: {

@@ -1,6 +1,7 @@
 /**
  * Injected faults: down (requests are dropped without an HTTP answer), slow (every
- * answer delayed), hang (answers held until cleared), fail (the next N requests answer
+ * answer delayed), hang (answers held until cleared; all, or one route's: the answer to a
+ * batch lost while its work is done), fail (the next N requests answer
  * an error status). Slow and hang delay the answer, not the work: a create that hangs
  * has happened even if the client gives up — exactly what a retry must survive.
  */
@@ -8,6 +9,8 @@ export class FaultState {
   private downUntil = 0;
   private slowMs = 0;
   private hung = false;
+  /** Only answers of this route (`POST /api/v4/calls`) are held; undefined = all. */
+  private hungRoute: string | undefined = undefined;
   private failLeft = 0;
   private failStatus = 500;
   private waiters: Array<() => void> = [];
@@ -35,13 +38,15 @@ export class FaultState {
     return this.slowMs;
   }
 
-  hang(): void {
+  hang(route?: string): void {
     this.hung = true;
+    this.hungRoute = route;
   }
 
-  /** Resolves when the hang is cleared; undefined when not hanging. */
-  waitWhileHung(): Promise<void> | undefined {
+  /** Resolves when the hang is cleared; undefined when not hanging (or another route is held). */
+  waitWhileHung(route?: string): Promise<void> | undefined {
     if (!this.hung) return undefined;
+    if (this.hungRoute !== undefined && route !== this.hungRoute) return undefined;
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
@@ -62,6 +67,7 @@ export class FaultState {
     this.slowMs = 0;
     this.failLeft = 0;
     this.hung = false;
+    this.hungRoute = undefined;
     this.release();
   }
 
@@ -74,7 +80,7 @@ export class FaultState {
   snapshot(): Record<string, unknown> {
     return {
       down: this.isDown(), downUntil: Number.isFinite(this.downUntil) ? this.downUntil : 'forever',
-      slowMs: this.slowMs, hung: this.hung, held: this.waiters.length, failLeft: this.failLeft, failStatus: this.failStatus,
+      slowMs: this.slowMs, hung: this.hung, ...(this.hungRoute ? { hungRoute: this.hungRoute } : {}), held: this.waiters.length, failLeft: this.failLeft, failStatus: this.failStatus,
     };
   }
 }

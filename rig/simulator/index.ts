@@ -41,8 +41,8 @@ export interface SimulatorFaults {
   up(): void;
   /** Delay every answer by `ms` (on top of latencyMs). */
   slow(ms: number): void;
-  /** Hold every answer until clear(); the work itself is done. */
-  hang(): void;
+  /** Hold every answer (or only `route`'s, e.g. `POST /api/v4/calls`) until clear(); the work itself is done. */
+  hang(route?: string): void;
   /** The next `count` requests answer `status` (default 500) problem+json. */
   fail(count: number, status?: number): void;
   /** OAuth access tokens issued so far answer 401 from now on. */
@@ -154,7 +154,7 @@ class Simulator implements KommoSimulator, InspectTarget {
       down: (ms) => fs.down(ms),
       up: () => fs.up(),
       slow: (ms) => fs.slow(ms),
-      hang: () => fs.hang(),
+      hang: (route) => fs.hang(route),
       fail: (count, status) => fs.fail(count, status),
       expireAccessTokens: () => this.auth.expireAccessTokens(),
       clear: () => fs.clear(),
@@ -277,7 +277,7 @@ class Simulator implements KommoSimulator, InspectTarget {
     this.log(entry);
     const delay = this.opts.latencyMs + this.faultState.delayMs();
     if (delay > 0) await this.sleep(delay);
-    const held = this.faultState.waitWhileHung();
+    const held = this.faultState.waitWhileHung(outcome.route);
     if (held) await held;
     if (res.destroyed || this.closing) {
       entry.status = 0;

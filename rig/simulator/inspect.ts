@@ -6,7 +6,7 @@
  *   GET  /__sim/requests   request log (`?since=<index>` for the tail)
  *   GET  /__sim/counters
  *   GET  /__sim/notifications   popups shown (POST /api/v2/events), `?since=<index>`
- *   POST /__sim/faults     {down: ms} | {up: true} | {slow: ms} | {hang: true} |
+ *   POST /__sim/faults     {down: ms} | {up: true} | {slow: ms} | {hang: true | "POST /api/v4/calls"} |
  *                          {fail: count, status?} | {expire: true} | {clear: true}
  *   POST /__sim/reset
  *   POST /__sim/seed       Partial<SeedData>
@@ -22,7 +22,7 @@ export interface InspectTarget {
   readonly requests: RequestLogEntry[];
   readonly counters: SimCounters;
   readonly faults: {
-    down(ms?: number): void; up(): void; slow(ms: number): void; hang(): void;
+    down(ms?: number): void; up(): void; slow(ms: number): void; hang(route?: string): void;
     fail(count: number, status?: number): void; expireAccessTokens(): void; clear(): void;
   };
   faultSnapshot(): Record<string, unknown>;
@@ -58,6 +58,7 @@ function faults(sim: InspectTarget, body: unknown): Reply {
   if (body.up === true) { sim.faults.up(); done.push('up'); }
   if (body.slow !== undefined) { sim.faults.slow(num(body.slow, 'slow')); done.push('slow'); }
   if (body.hang === true) { sim.faults.hang(); done.push('hang'); }
+  if (typeof body.hang === 'string') { sim.faults.hang(body.hang); done.push('hang'); }
   if (body.fail !== undefined) {
     const status = body.status === undefined ? 500 : num(body.status, 'status');
     sim.faults.fail(num(body.fail, 'fail'), status);

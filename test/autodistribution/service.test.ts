@@ -227,3 +227,24 @@ t.test('no budget signal is made for a hook that is off', async (t) => {
   t.same(seen, [['process_client_phone', false], ['process_autodistribution', true]]);
   service.close();
 });
+
+t.test('onContactFound: every caller found to be a contact (cached too) is handed on with its leads; companies and unknown callers are not', async (t) => {
+  const { client } = fakeKommo(
+    { '9991234567': [{ id: 7, name: 'Known', responsible_user_id: 5002, _embedded: { leads: [{ id: 70 }, { id: 71 }] } }] },
+    { companies: { '9990000001': [{ id: 8, name: 'Firm', responsible_user_id: 5001 }] } },
+  );
+  const found: Array<[string, unknown]> = [];
+  const ad = createAutodistribution(baseOpts, {
+    kommo: client, hooks: passHooks, normalizePhone: normalize, truncateName: truncate, logger: silent,
+    onContactFound: (phone, c) => found.push([phone, c]),
+  });
+  t.teardown(() => ad.close());
+  await ad.handle(req('+7 999 123 45 67'));
+  await ad.handle(req('89991234567')); // cached: handed on again (registration's entry is refreshed)
+  await ad.handle(req('79990000001')); // a company
+  await ad.handle(req('79995550000')); // nobody
+  t.same(found, [
+    ['79991234567', { id: 7, name: 'Known', responsible_user_id: 5002, lead_ids: [70, 71] }],
+    ['79991234567', { id: 7, name: 'Known', responsible_user_id: 5002, lead_ids: [70, 71] }],
+  ]);
+});

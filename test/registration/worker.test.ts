@@ -208,3 +208,42 @@ t.test('skipped calls are journalled as skipped with the reason', async (t) => {
   t.equal(kommo.requests.length, 0);
   await registrar.close();
 });
+
+t.test('batching on: in flight starts at 4, grows by one per registered call up to registration.batch.concurrency, back to 4 after an outage', async (t) => {
+  const kommo = new FakeKommo();
+  let inFlight = 0;
+  const samples: number[] = [];
+  let failOnce = false;
+  const orig = kommo.createCall.bind(kommo);
+  kommo.createCall = async (body, o) => {
+    inFlight++;
+    samples.push(inFlight);
+    await new Promise((r) => setTimeout(r, 10));
+    inFlight--;
+    if (failOnce) {
+      failOnce = false;
+      throw unreachable();
+    }
+    return orig(body, o);
+  };
+  const config = settings({ registration: { ...fast, batch: { enabled: true, max_items: 50, concurrency: 12 } } });
+  const dataDir = await tempDir();
+  const store = await openCallStore({ dataDir, logger: silentLogger() });
+  const registrar = createRegistrar({ config, kommo, hooks: new FakeHooks(), store, logger: silentLogger() });
+  await registrar.start();
+  await Promise.all(Array.from({ length: 60 }, (_, i) => registrar.submit(makeCall({ client: phone(i) }))));
+  await registrar.idle();
+  t.ok(samples.slice(0, 4).every((n) => n <= 4), `the first calls: at most 4 at once (${samples.slice(0, 4).join(',')})`);
+  t.equal(Math.max(...samples), 12, 'a backlog grows it to registration.batch.concurrency');
+  t.equal(kommo.calls.length, 60);
+  // An outage: back to one probe, then 4, growing again.
+  samples.length = 0;
+  failOnce = true;
+  await Promise.all(Array.from({ length: 30 }, (_, i) => registrar.submit(makeCall({ client: phone(100 + i) }))));
+  await registrar.idle();
+  const afterProbe = samples.findIndex((n, i) => i > 0 && n === 1);
+  t.ok(afterProbe > 0, 'a probe went alone after the failure');
+  t.ok(samples.slice(afterProbe, afterProbe + 3).every((n) => n <= 4), `after the probe: at most 4 at once (${samples.slice(afterProbe, afterProbe + 4).join(',')})`);
+  t.match(registrar.stats(), { done: 90, failed: 0, pending: 0 });
+  await registrar.close();
+});

@@ -18,11 +18,7 @@ export async function createCall(ctx: EndpointContext, body: CallCreate, opts?: 
     ...callOptions(opts), requestId,
   });
   const item = embedded(res.body, 'calls')?.[0];
-  if (isRecord(item) && typeof item['id'] === 'number') {
-    const entityId = typeof item['entity_id'] === 'number' ? item['entity_id'] : 0;
-    const entityType = typeof item['entity_type'] === 'string' ? item['entity_type'] : '';
-    return { id: item['id'], entityId, entityType };
-  }
+  if (isRecord(item) && typeof item['id'] === 'number') return callResult(item, PATH);
   // Some answers are 2xx with the failure in `errors` and no call.
   if (isEntityNotFound(res.body)) {
     throw new KommoApiError('KOMMO_ENTITY_NOT_FOUND', `Kommo found no contact or company for the call's phone`, {
@@ -33,4 +29,15 @@ export async function createCall(ctx: EndpointContext, body: CallCreate, opts?: 
   throw new KommoError('KOMMO_BAD_RESPONSE', `Kommo's answer to ${PATH} holds no call (${errors.length} error(s))`, {
     path: PATH, status: res.status, maybeApplied: errors.length === 0,
   });
+}
+
+/** One `_embedded.calls` entry → the call's id and where Kommo put it. */
+export function callResult(item: Record<string, unknown>, path: string): { id: number; entityId: number; entityType: string } {
+  const id = item['id'];
+  if (typeof id !== 'number') {
+    throw new KommoError('KOMMO_BAD_RESPONSE', `Kommo's answer to ${path} lacks the call's id`, { path, maybeApplied: true });
+  }
+  const entityId = typeof item['entity_id'] === 'number' ? item['entity_id'] : 0;
+  const entityType = typeof item['entity_type'] === 'string' ? item['entity_type'] : '';
+  return { id, entityId, entityType };
 }

@@ -78,6 +78,14 @@ export class KommoError extends KaError {
   }
 }
 
+/** One item of an array answer's `errors` (the calls API: `{request_id, title, status, detail}`). */
+export interface KommoItemError {
+  request_id?: string;
+  title?: string;
+  detail?: string;
+  status?: number;
+}
+
 export interface KommoApiErrorFields {
   status: number;
   method: string;
@@ -86,6 +94,8 @@ export interface KommoApiErrorFields {
   detail?: string;
   type?: string;
   validationErrors?: KommoValidationError[];
+  /** The answer's per-item `errors` (calls API), when it had any. */
+  itemErrors?: KommoItemError[];
   requestId?: string;
   cause?: unknown;
 }
@@ -99,9 +109,10 @@ export class KommoApiError extends KommoError {
   readonly title: string | undefined;
   readonly detail: string | undefined;
   readonly validationErrors: KommoValidationError[];
+  readonly itemErrors: KommoItemError[];
 
   constructor(code: KommoApiErrorCode, message: string, fields: KommoApiErrorFields) {
-    const { status, method, path, title, detail, validationErrors, ...rest } = fields;
+    const { status, method, path, title, detail, validationErrors, itemErrors, ...rest } = fields;
     super(code, message, rest);
     this.status = status;
     this.method = method;
@@ -109,6 +120,7 @@ export class KommoApiError extends KommoError {
     this.title = title;
     this.detail = detail;
     this.validationErrors = validationErrors ?? [];
+    this.itemErrors = itemErrors ?? [];
   }
 }
 

@@ -34,6 +34,12 @@ export interface HttpRequest {
   path: string;
   query?: Record<string, string | number | boolean | undefined> | undefined;
   body?: unknown;
+  /**
+   * The body, made when the first rate-limit slot is granted (instead of `body`): a
+   * coalescer (batch.ts) adds items to a request until the moment it can leave. Called
+   * once; retries send the same bytes.
+   */
+  bodyAtSend?: (() => unknown) | undefined;
   /** Can the request be repeated without a second effect? */
   idempotent: boolean;
   /** Send the bearer token (false only for the OAuth grant itself). */
@@ -116,7 +122,7 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
     const waitSignal = AbortSignal.any([opts.closing, ...(callerSignal ? [callerSignal] : [])]);
     const fetchSignal = AbortSignal.any([opts.destroying, ...(callerSignal ? [callerSignal] : [])]);
     const url = buildUrl(opts.baseUrl, req.path, req.query);
-    const payload = req.body === undefined ? undefined : encodeJson(req.body);
+    let payload = req.body === undefined ? undefined : encodeJson(req.body);
     const start = opts.now();
     let attempt = 0;
     let answered = 0;
@@ -146,6 +152,14 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
         throw err;
       }
       if (useAuth) token = auth?.peek() ?? token;
+      if (payload === undefined && req.bodyAtSend) {
+        try {
+          payload = encodeJson(req.bodyAtSend());
+        } catch (err) {
+          permit.release({ sent: false });
+          throw err;
+        }
+      }
       const headers: Record<string, string> = { accept: 'application/json', 'user-agent': ua };
       if (token !== undefined) headers['authorization'] = `Bearer ${token}`;
       if (payload !== undefined) headers['content-type'] = 'application/json';

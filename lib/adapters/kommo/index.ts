@@ -9,20 +9,20 @@ import type { Logger } from 'pino';
 import type { DeepReadonly, KommoConfig } from '../../platform/config/types.js';
 import { getAccount } from './account.js';
 import { createLongLivedAuth, createOAuthAuth, type AuthProvider } from './auth.js';
-import { createCall } from './calls.js';
+import { createBatchedCreates } from './batched-creates.js';
 import { findCompaniesByPhone, getCompany } from './companies.js';
-import { createContact, findContactsByPhone, getContact, updateContact } from './contacts.js';
+import { findContactsByPhone, getContact, updateContact } from './contacts.js';
 import type { EndpointContext } from './endpoint.js';
 import { addCallNotifications } from './events.js';
 import { KommoAuthError, KommoError } from './errors.js';
 import { findPhoneField, getContactFields } from './fields.js';
 import { createHttpClient, type RequestOptions } from './http.js';
-import { createLead, getLead, linkContactsToLead, updateLead } from './leads.js';
+import { getLead, linkContactsToLead, updateLead } from './leads.js';
 import { createLimiterRegistry, type LimiterRegistry, type RateLimiter } from './limiter.js';
 import { addNote, listNotes, type Note, type NoteFilter } from './notes.js';
 import { listPipelines } from './pipelines.js';
 import { retryPolicyFromConfig } from './retry.js';
-import { completeTask, createTask, listTasks } from './tasks.js';
+import { completeTask, listTasks } from './tasks.js';
 import { createFileTokenStore, type TokenStore } from './token-store.js';
 import { createTransport } from './transport.js';
 import type {
@@ -58,6 +58,14 @@ export interface KommoClientDeps {
   tokenStore?: TokenStore;
   /** Jitter source in [0, 1) (tests). */
   random?: () => number;
+  /**
+   * Creates of calls, contacts, leads and tasks made while one of the same kind waits for a
+   * rate-limit slot leave together, up to this many items per request (batch.ts; config
+   * `registration.batch`). Default 1: every create alone.
+   */
+  batchMaxItems?: number;
+  /** During a backlog, at most one batched request of a kind per this many ms (default 0). */
+  batchLingerMs?: number;
 }
 
 export interface KommoClient {
@@ -96,6 +104,8 @@ export interface KommoClient {
   listNotes(entityType: EntityType | string, entityId: number, filter?: NoteFilter, opts?: RequestOptions): Promise<Note[]>;
   /** Limiter state, and what Kommo answered so far: `rateLimited` 429s, `serverErrors` 5xx, `unanswered` requests with no answer. */
   rateStats(): { sentLastSecond: number; limit: number; total: number; throttledWaits: number; rateLimited: number; serverErrors: number; unanswered: number };
+  /** Coalesced creates per endpoint: requests sent, items, the largest batch (all 0 with batching off). */
+  batchStats(): Record<'calls' | 'contacts' | 'leads' | 'tasks', { requests: number; items: number; largest: number }>;
   /** Refuse new calls, cancel waits (limiter, backoff), let exchanges in flight finish. Idempotent. */
   close(): Promise<void>;
   /** As close(), and abort exchanges in flight. Idempotent. */
@@ -142,6 +152,11 @@ export function createKommoClient(config: DeepReadonly<KommoConfig>, deps: Kommo
   }, now);
   http.setAuth(auth);
   const ctx: EndpointContext = { http };
+  const creates = createBatchedCreates(ctx, {
+    maxItems: deps.batchMaxItems ?? 1,
+    lingerMs: deps.batchLingerMs ?? 0,
+    busy: () => limiter.stats().queued > 0,
+  });
 
   let closed = false;
   const inflight = new Set<Promise<unknown>>();
@@ -184,16 +199,16 @@ export function createKommoClient(config: DeepReadonly<KommoConfig>, deps: Kommo
     getContact: (id, opts) => run(() => getContact(ctx, id, opts)),
     getCompany: (id, opts) => run(() => getCompany(ctx, id, opts)),
     getLead: (id, opts) => run(() => getLead(ctx, id, opts)),
-    createContact: (body, opts) => run(() => createContact(ctx, body, opts)),
+    createContact: (body, opts) => run(() => creates.createContact(body, opts)),
     updateContact: (id, patch, opts) => run(() => updateContact(ctx, id, patch, opts)),
-    createLead: (body, opts) => run(() => createLead(ctx, body, opts)),
+    createLead: (body, opts) => run(() => creates.createLead(body, opts)),
     updateLead: (id, patch, opts) => run(() => updateLead(ctx, id, patch, opts)),
     linkContactsToLead: (leadId, ids, opts) => run(() => linkContactsToLead(ctx, leadId, ids, opts)),
     createUnsortedSip: (body, opts) => run(() => createUnsortedSip(ctx, body, opts)),
-    createTask: (body, opts) => run(() => createTask(ctx, body, opts)),
+    createTask: (body, opts) => run(() => creates.createTask(body, opts)),
     listTasks: (filter, opts) => run(() => listTasks(ctx, filter, opts)),
     completeTask: (id, text, opts) => run(() => completeTask(ctx, id, text, opts)),
-    createCall: (body, opts) => run(() => createCall(ctx, body, opts)),
+    createCall: (body, opts) => run(() => creates.createCall(body, opts)),
     addNote: (type, id, note, opts) => run(() => addNote(ctx, type, id, note, opts)),
     addCallNotifications: (items, opts) => run(() => addCallNotifications(ctx, items, opts)),
     listNotes: (type, id, filter, opts) => run(() => listNotes(ctx, type, id, filter, opts)),
@@ -202,6 +217,7 @@ export function createKommoClient(config: DeepReadonly<KommoConfig>, deps: Kommo
       const c = http.counters();
       return { sentLastSecond: s.sentLastSecond, limit: s.limit, total: s.total, throttledWaits: s.throttledWaits, rateLimited: c.rateLimited, serverErrors: c.serverErrors, unanswered: c.unanswered };
     },
+    batchStats: () => creates.stats(),
     close: () => shutdown(false),
     destroy: () => shutdown(true),
   };

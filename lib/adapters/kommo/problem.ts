@@ -3,7 +3,7 @@
  * (`{title, type, status, detail, validation-errors}`), the calls API's
  * `{errors: [{title}]}`, plain text or an HTML page (403 block) — all handled safely.
  */
-import { KommoApiError, type KommoApiErrorCode, type KommoValidationError } from './errors.js';
+import { KommoApiError, type KommoApiErrorCode, type KommoItemError, type KommoValidationError } from './errors.js';
 import { isRecord, type ParsedBody } from './json.js';
 
 function str(v: unknown): string | undefined {
@@ -34,6 +34,23 @@ function validationErrors(json: Record<string, unknown>): KommoValidationError[]
     out.push(entry);
   }
   return out;
+}
+
+/** The calls API's `errors` array, item by item (`request_id` names the item). */
+export function itemErrors(json: unknown): KommoItemError[] {
+  const raw = isRecord(json) ? json['errors'] : undefined;
+  if (!Array.isArray(raw)) return [];
+  return raw.filter(isRecord).map((e) => {
+    const one: KommoItemError = {};
+    const requestId = str(e['request_id']);
+    const title = str(e['title']);
+    const detail = str(e['detail']);
+    if (requestId !== undefined) one.request_id = requestId;
+    if (title !== undefined) one.title = title;
+    if (detail !== undefined) one.detail = detail;
+    if (typeof e['status'] === 'number') one.status = e['status'];
+    return one;
+  });
 }
 
 /** Titles/details of the calls API's `errors` array (and similar). */
@@ -106,6 +123,7 @@ export function problemToError(status: number, body: ParsedBody, ctx: ProblemCon
     detail,
     type,
     validationErrors: vErrors,
+    itemErrors: json ? itemErrors(json) : [],
     requestId: ctx.requestId,
   });
 }

@@ -50,6 +50,16 @@ export interface LookupEntity {
   id: number;
   name?: string | null;
   responsible_user_id?: number | null;
+  /** A contact's leads (the search asks `with=leads`). */
+  _embedded?: { leads?: ReadonlyArray<{ id: number }> | null } | null;
+}
+
+/** A contact autodistribution found for a caller (given to `AutodistDeps.onContactFound`). */
+export interface FoundContact {
+  id: number;
+  name: string;
+  responsible_user_id: number | null;
+  lead_ids: readonly number[];
 }
 
 export interface LookupUser {
@@ -92,10 +102,17 @@ export interface AutodistDeps {
   truncateName: (name: string, max: number) => string;
   logger: Logger;
   now?: () => number;
+  /**
+   * Told of every caller found to be a contact (cached or not), with the number as looked
+   * up: bin/ feeds registration's contact cache with it, so the call's registration needs
+   * no search of its own (one process, `start`).
+   */
+  onContactFound?: (phone: string, contact: FoundContact) => void;
 }
 
 interface Hit {
   entity: { id: number; type: 'contacts' | 'companies'; name: string; responsible_user_id: number | null };
+  leadIds?: readonly number[];
 }
 type LookupValue = Hit | null;
 
@@ -148,7 +165,10 @@ export function createAutodistribution(opts: AutodistOptions, deps: AutodistDeps
       opts.searchCompanies === false ? [] : deps.kommo.findCompaniesByPhone(phone, { signal, priority: 'realtime' }),
     ]);
     const contact = contacts[0];
-    if (contact) return { entity: toEntity(contact, 'contacts') };
+    if (contact) {
+      const leadIds = (contact._embedded?.leads ?? []).map((l) => l.id).filter((id) => typeof id === 'number');
+      return { entity: toEntity(contact, 'contacts'), leadIds };
+    }
     const company = companies[0];
     if (company) return { entity: toEntity(company, 'companies') };
     return null;
@@ -188,6 +208,10 @@ export function createAutodistribution(opts: AutodistOptions, deps: AutodistDeps
       reason = 'kommo-error';
       log.warn({ err: lookupError, code: errorCode(lookupError) }, 'Kommo look-up failed; the call takes the normal route');
     } else if (value) {
+      if (value.entity.type === 'contacts' && deps.onContactFound) {
+        const e = value.entity;
+        deps.onContactFound(phone, { id: e.id, name: e.name, responsible_user_id: e.responsible_user_id, lead_ids: value.leadIds ?? [] });
+      }
       name = value.entity.name;
       const userId = value.entity.responsible_user_id;
       const ext = userId === null ? undefined : userToExtension.get(userId);

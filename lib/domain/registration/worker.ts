@@ -3,8 +3,9 @@
  *
  * - `submit(call)` writes the call to the journal (fsynced) before anything else, then
  *   schedules it; `start()` resumes every pending record (a restart resumes).
- * - At most `concurrency` calls are in flight; Kommo's own limiter (shared by the client)
- *   enforces the requests-per-second limit.
+ * - At most `concurrency` calls are in flight (4; `registration.batch.concurrency` with
+ *   batching, reached by slow start: 4, +1 per registered call, back to 4 after an outage);
+ *   Kommo's own limiter (shared by the client) enforces the requests-per-second limit.
  * - A transient failure (outage, 429, 5xx, token/account trouble) pauses **all** work for
  *   a capped, jittered exponential backoff (calls in flight stop at their next step
  *   boundary); then one call goes through as a probe, and full concurrency returns with
@@ -39,7 +40,7 @@ export interface RegistrarOptions {
   now?: () => number;
   /** Jitter source in [0, 1). */
   random?: () => number;
-  /** Calls registered at the same time (default 4). */
+  /** Calls registered at the same time (default `registration.batch.concurrency` with batching on, else 4). */
   concurrency?: number;
   /** Contact cache (default: 10 min TTL, 10 000 numbers). */
   contactCache?: ContactCache;
@@ -86,7 +87,14 @@ export function createRegistrar(opts: RegistrarOptions): Registrar {
   const logger = opts.logger.child({ component: 'registration' });
   const now = opts.now ?? Date.now;
   const random = opts.random ?? Math.random;
-  const concurrency = Math.max(1, opts.concurrency ?? 4);
+  // Batching (config registration.batch) needs many calls at the same step during a backlog.
+  const batch = config.registration.batch as RegistrationSettings['registration']['batch'] | undefined;
+  const concurrency = Math.max(1, opts.concurrency ?? (batch?.enabled ? batch.concurrency : 4));
+  // Slow start: 4 calls at once, one more per call registered while Kommo answers, up to
+  // `concurrency`; back to 4 after an outage. A backlog grows it (enough calls at the same
+  // step for a batch); an outage never finds more than a few calls in flight to stop.
+  const startWidth = Math.min(4, concurrency);
+  let width = startWidth;
   const cache = opts.contactCache ?? new ContactCache({ matchDigits: config.phone.match_digits, now });
   const rewriter = createPhoneRewriter(config.phone.rewrite_rules);
   const { retry_base_ms: baseMs, retry_max_ms: maxMs } = config.registration;
@@ -136,7 +144,7 @@ export function createRegistrar(opts: RegistrarOptions): Registrar {
       wakeAt(outage.until);
       return;
     }
-    const limit = outage.failures > 0 ? 1 : concurrency;
+    const limit = outage.failures > 0 ? 1 : width;
     while (inFlight.size < limit) {
       let pick: string | undefined;
       let pickAt = Infinity;
@@ -196,6 +204,7 @@ export function createRegistrar(opts: RegistrarOptions): Registrar {
         r.last_error = null;
       });
       outage.failures = 0;
+      if (width < concurrency) width++;
       const s = run.record.steps;
       if (out.status === 'done') {
         log.info({ call_id: s.call_id, contact_id: s.contact_id, lead_id: s.lead_id, task_id: s.task_id, unsorted_uid: s.unsorted_uid }, 'call registered');
@@ -219,6 +228,7 @@ export function createRegistrar(opts: RegistrarOptions): Registrar {
     const attempts = run.record.attempts + 1;
     if (classifyFailure(err) === 'transient') {
       // Failures of calls started before the pause do not lengthen it.
+      width = startWidth;
       if (outage.until <= t) {
         outage.failures++;
         outage.until = t + delay(outage.failures - 1, pausePolicy(baseMs, maxMs, retryAfterOf(err)), random());

@@ -63,6 +63,7 @@ export const defaults: Omit<Config, 'kommo' | 'ami'> & { kommo: Omit<Config['kom
     retry_base_ms: 1000,
     retry_max_ms: 60_000,
     max_attempts: 0,
+    batch: { enabled: true, max_items: 50, linger_ms: 1000, concurrency: 64 },
   },
   http: {
     enabled: true,

@@ -123,6 +123,8 @@ export interface RegistrationConfig {
   retry_max_ms: number;
   /** Attempts for transient failures before a call is marked failed (0 = forever). */
   max_attempts: number;
+  /** Grouping creates into one Kommo request during a backlog (issue 10). */
+  batch: { enabled: boolean; max_items: number; linger_ms: number; concurrency: number };
 }
 
 export interface HttpConfig {

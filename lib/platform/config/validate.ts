@@ -195,6 +195,12 @@ export const schema: SchemaNode = obj<Config>('The configuration file', {
     retry_base_ms: ms(100, 3_600_000, 'First delay before retrying a call Kommo could not take'),
     retry_max_ms: ms(1000, 86_400_000, 'Retry delay cap'),
     max_attempts: int(0, 1_000_000, 'Attempts for transient failures before a call is marked failed (0 = forever).'),
+    batch: obj<RegistrationConfig['batch']>('Batching during a backlog', {
+      enabled: bool('Creates of one kind (call records, contacts, leads, tasks) made while a request of that kind waits for a rate-limit slot leave together, as one Kommo request; a lone create leaves at once. Off: one request per create, and `concurrency` is 4.'),
+      max_items: int(1, 250, 'Most items in one batched request (Kommo takes 250). An answer lost after sending costs each of its items a look-up before it is sent again.'),
+      linger_ms: ms(0, 10_000, 'During a backlog (requests waiting for a rate-limit slot), each kind of create sends at most one request per this long, so that batches are fuller and the searches keep the slots; without a backlog nothing waits'),
+      concurrency: int(1, 1000, 'Calls registered at the same time when batching is on, so that a backlog has many calls at the same step.'),
+    }),
   }),
   http: obj<HttpConfig>('HTTP server: click-to-call, recording links, status', {
     enabled: bool('Run the HTTP server.'),
