@@ -18,6 +18,8 @@ export interface Harness {
   retried: Array<string | undefined>;
   reprocessed: Array<{ from: number; to: number; dryRun: boolean }>;
   logs: ReturnType<typeof captureLogs>;
+  /** FastAGI answers the status reports (cumulative, as the real snapshot). */
+  agiAnswers: Record<string, number>;
   deps: AdminDeps;
 }
 
@@ -27,11 +29,12 @@ export async function harness(t: { teardown(fn: () => unknown): void }, over: { 
   const store = await openCallStore({ dataDir: dir, logger: logs.logger, retentionMs: 1e12 });
   const clock = { now: Date.parse('2026-11-20T12:00:00') };
   const live: CallFull[] = [];
+  const agiAnswers: Record<string, number> = { found: 10, not_found: 3, timeout: 1 };
   const retried: Array<string | undefined> = [];
   const reprocessed: Array<{ from: number; to: number; dryRun: boolean }> = [];
   const config = { secret: SECRET, public_url: 'http://127.0.0.1:8088', max_body_bytes: 16_384, ...(over.admin_password ? { admin_password: over.admin_password } : {}) };
   const deps: AdminDeps = {
-    status: () => snapshot({ last_errors: [{ at: '2026-11-20T11:59:00Z', component: 'registration', code: 'KOMMO_UNREACHABLE', message: 'Kommo <b>down</b>' }] }),
+    status: () => snapshot({ agi: { answers: { ...agiAnswers } }, last_errors: [{ at: '2026-11-20T11:59:00Z', component: 'registration', code: 'KOMMO_UNREACHABLE', message: 'Kommo <b>down</b>' }] }),
     liveCalls: () => live,
     journal: { listByPeriod: (f, to) => store.listByPeriod(f, to), get: (id) => store.get(id) },
     async retryFailed(id) {
@@ -62,5 +65,5 @@ export async function harness(t: { teardown(fn: () => unknown): void }, over: { 
     await server.destroy();
     await store.close();
   });
-  return { browser: () => new Browser(port), store, clock, live, retried, reprocessed, logs, deps };
+  return { browser: () => new Browser(port), store, clock, live, agiAnswers, retried, reprocessed, logs, deps };
 }
