@@ -1,4 +1,5 @@
 import type { Command } from './types.js';
+import adminPassword from './admin-password.js';
 import agi from './agi.js';
 import bridge from './bridge.js';
 import check from './check.js';
@@ -11,4 +12,4 @@ import simulator from './simulator.js';
 import start from './start.js';
 
 /** Every CLI command, in the order `--help` lists them. Add new ones here. */
-export const commands: Command[] = [start, agi, bridge, originate, check, reprocess, retryFailed, config, simulator, sandbox];
+export const commands: Command[] = [start, agi, bridge, originate, check, reprocess, retryFailed, adminPassword, config, simulator, sandbox];
