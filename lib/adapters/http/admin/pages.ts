@@ -31,7 +31,7 @@ export class AgiWindow {
   }
 }
 
-export function perHour(records: CallRecord[], now: number): HealthData['perHour'] {
+export function perHour(records: CallRecord[], now: number): Array<{ hourStart: number; count: number }> {
   const top = new Date(now);
   top.setMinutes(0, 0, 0);
   const first = top.getTime() - 23 * HOUR;
@@ -46,7 +46,7 @@ export function perHour(records: CallRecord[], now: number): HealthData['perHour
 export async function healthData(deps: AdminDeps, agi: AgiWindow, now: number): Promise<HealthData> {
   const [snapshot, token] = await Promise.all([deps.status(), deps.token()]);
   const w = agi.lastWindow(now, snapshot.agi.answers);
-  return { snapshot, token, agiLastHour: w.answers, agiWindowMs: w.spanMs, perHour: [], now };
+  return { snapshot, token, agiLastHour: w.answers, agiWindowMs: w.spanMs, now };
 }
 
 export async function healthPage(deps: AdminDeps, agi: AgiWindow, now: number): Promise<Html> {

@@ -77,9 +77,9 @@ export function client(call: CallFull): string {
 /** One line per call: who, when, which extensions, what became of it. */
 export function recordRow(rec: CallRecord): Html {
   const call = rec.call;
-  return html`<tr><td><a href="/admin/calls/${rec.id}">${when(rec.call_started_at)}</a></td><td>${direction(call)}</td>
+  return html`<tr><td><a href="/admin/calls/${rec.id}">${when(rec.call_started_at)}</a></td><td class="hide-sm">${direction(call)}</td>
 <td>${client(call)}<br><small>${call.channel.from.name}</small></td><td>${extensionsOfCall(call).join(', ')}</td>
 <td>${statusBadge(rec.status)} ${rec.status === 'skipped' ? html`<small>${skipReason(rec.skip_reason)}</small>` : ''}${rec.status === 'failed' && rec.last_error ? html`<br><small>${rec.last_error.code}</small>` : ''}</td></tr>`;
 }
 
-export const RECORD_HEAD = html`<tr><th>Started</th><th>Direction</th><th>Client</th><th>Extensions</th><th>Status</th></tr>`;
+export const RECORD_HEAD = html`<tr><th>Started</th><th class="hide-sm">Direction</th><th>Client</th><th>Extensions</th><th>Status</th></tr>`;

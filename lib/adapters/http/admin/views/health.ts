@@ -11,8 +11,6 @@ export interface HealthData {
   /** FastAGI answers by status over the last hour (or since start when younger). */
   agiLastHour: Record<string, number>;
   agiWindowMs: number;
-  /** Calls started per hour, oldest first, the last 24 hours. */
-  perHour: Array<{ hourStart: number; count: number }>;
   now: number;
 }
 
@@ -30,15 +28,14 @@ export function healthFragment(d: HealthData): Html {
 <div class="cards">
 <div class="card" id="h-ami"><h2>AMI</h2>${yes(s.ami.connected, 'connected', 'not connected')}${s.ami.since ? html` since ${when(Date.parse(s.ami.since))}` : ''}</div>
 <div class="card" id="h-kommo"><h2>Kommo</h2>${yes(s.kommo.reachable, 'reachable', 'not reachable')}${s.kommo.authorized === false ? html` <span class="bad">token refused</span>` : ''}<br><small>${token}</small><br><small>${s.kommo.requests_total} requests, ${s.kommo.rate_limited_total} rate-limited, ${Math.round(s.kommo.rate_used * 100)}% of the rate used</small></div>
-<div class="card" id="h-agi"><h2>FastAGI, last ${Math.round(d.agiWindowMs / 60_000)} min</h2>${answers.length ? html`<table>${answers.map(([k, v]) => html`<tr><td>${k}</td><td>${v}</td></tr>`)}</table>` : html`no answers`}</div>
+<div class="card" id="h-agi"><h2>FastAGI, last ${Math.max(1, Math.round(d.agiWindowMs / 60_000))} min</h2>${answers.length ? html`<table>${answers.map(([k, v]) => html`<tr><td>${k}</td><td>${v}</td></tr>`)}</table>` : html`no answers`}</div>
 <div class="card" id="h-queue"><h2>Registration</h2>pending <strong id="q-pending">${s.registration.pending}</strong>, failed <strong id="q-failed">${s.registration.failed}</strong><br><small>${s.registration.registered_total} registered in the journal</small>${s.registration.failed > 0 ? html`<br><a href="/admin/calls?status=failed">see the failed calls</a>` : ''}</div>
 </div>
-<h2>Calls per hour (24 h)</h2>${chart(d.perHour)}
 <h2>Last errors</h2>${s.last_errors.length ? html`<div class="scroll"><table><tr><th>When</th><th>Component</th><th>Code</th><th>Message</th></tr>${s.last_errors.map((e) => html`<tr><td>${when(Date.parse(e.at))}</td><td>${e.component}</td><td>${e.code}</td><td>${e.message}</td></tr>`)}</table></div>` : html`<p>none</p>`}`;
 }
 
 /** A bar chart as inline SVG (no script, no library). */
-export function chart(perHour: HealthData['perHour']): Html {
+export function chart(perHour: Array<{ hourStart: number; count: number }>): Html {
   const max = Math.max(1, ...perHour.map((h) => h.count));
   const w = 24;
   const bars = perHour.map((h, i) => {
