@@ -21,7 +21,7 @@ export function buildAdminPanel(core: Core, bridge: BridgeRuntime, status: () =>
   const deps: AdminDeps = {
     status,
     liveCalls: () => bridge.bridge.liveCalls(),
-    journal: { listByPeriod: (from, to) => bridge.store.listByPeriod(from, to), get: (id) => bridge.store.get(id) },
+    journal: { listByPeriod: (from, to) => bridge.store.listByPeriod(from, to), get: (id) => bridge.store.get(id), startTimes: (from, to) => bridge.store.startTimes(from, to) },
     retryFailed: (id) => bridge.registrar.retryFailed(id),
     reprocess: ({ from, to, dryRun }) =>
       reprocess({ from, to, source: config.reprocess.source, registrar: bridge.registrar, store: bridge.store, pbx: config.pbx, logger, dryRun }),

@@ -36,7 +36,7 @@ export async function harness(t: { teardown(fn: () => unknown): void }, over: { 
   const deps: AdminDeps = {
     status: () => snapshot({ agi: { answers: { ...agiAnswers } }, last_errors: [{ at: '2026-11-20T11:59:00Z', component: 'registration', code: 'KOMMO_UNREACHABLE', message: 'Kommo <b>down</b>' }] }),
     liveCalls: () => live,
-    journal: { listByPeriod: (f, to) => store.listByPeriod(f, to), get: (id) => store.get(id) },
+    journal: { listByPeriod: (f, to) => store.listByPeriod(f, to), get: (id) => store.get(id), startTimes: (f, t) => store.startTimes(f, t) },
     async retryFailed(id) {
       retried.push(id);
       return store.markForRetry(id ?? 'all-failed');

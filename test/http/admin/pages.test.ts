@@ -49,6 +49,8 @@ t.test('health: AMI, Kommo and the OAuth rotation, FastAGI answers, queue, last 
   t.notMatch(r.text, /<td>not_found<\/td>/, 'no new answer of a status: not listed');
   t.match(r.text, /Kommo &lt;b&gt;down&lt;\/b&gt;/, 'an error message is text');
   t.match(r.text, /<svg class="chart"/);
+  t.match(r.text, /<title>10:00 — 4 calls<\/title>/, 'the chart counts the journal\'s calls of that hour (from its index)');
+  t.match(r.text, /<title>11:00 — 0 calls<\/title>/);
   t.match(r.text, /data-poll="\/admin\?frag=1"/, 'live');
   const frag = await b.get('/admin?frag=1');
   t.equal(frag.status, 200);

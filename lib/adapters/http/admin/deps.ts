@@ -38,6 +38,8 @@ export interface AdminDeps {
     /** Records whose call started in [from, to). */
     listByPeriod(from: number, to: number): Promise<CallRecord[]>;
     get(id: string): Promise<CallRecord | undefined>;
+    /** Call start times (Unix ms) in [from, to), without reading the records (the chart). */
+    startTimes(from: number, to: number): number[];
   };
   /** Failed record(s) back to pending (all without id); the ids queued. */
   retryFailed(id?: string): Promise<string[]>;

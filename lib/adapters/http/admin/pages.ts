@@ -31,13 +31,13 @@ export class AgiWindow {
   }
 }
 
-export function perHour(records: CallRecord[], now: number): Array<{ hourStart: number; count: number }> {
+export function perHour(starts: number[], now: number): Array<{ hourStart: number; count: number }> {
   const top = new Date(now);
   top.setMinutes(0, 0, 0);
   const first = top.getTime() - 23 * HOUR;
   const buckets = Array.from({ length: 24 }, (_, i) => ({ hourStart: first + i * HOUR, count: 0 }));
-  for (const r of records) {
-    const i = Math.floor((r.call_started_at - first) / HOUR);
+  for (const started of starts) {
+    const i = Math.floor((started - first) / HOUR);
     if (i >= 0 && i < 24) (buckets[i] as { count: number }).count++;
   }
   return buckets;
@@ -51,9 +51,9 @@ export async function healthData(deps: AdminDeps, agi: AgiWindow, now: number): 
 
 export async function healthPage(deps: AdminDeps, agi: AgiWindow, now: number): Promise<Html> {
   const data = await healthData(deps, agi, now);
-  const records = await deps.journal.listByPeriod(now - 24 * HOUR, now + 60_000);
+  const starts = deps.journal.startTimes(now - 24 * HOUR, now + 60_000);
   return html`<div id="health" data-poll="/admin?frag=1" data-every="3000">${healthFragment(data)}</div>
-<h2>Calls per hour (24 h)</h2>${chart(perHour(records, now))}`;
+<h2>Calls per hour (24 h)</h2>${chart(perHour(starts, now))}`;
 }
 
 /** Extensions that rang today (a conversation on them) and are missing from the map. */
