@@ -5,7 +5,7 @@
 // registered; make Kommo refuse one call, see it under failed, retry it from the
 // panel, see it registered once. The back button and a phone-sized screen work.
 // With KA_SCREENSHOTS=<dir> the main pages are saved as PNGs (README's images).
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -34,14 +34,20 @@ if (problem) {
 
   t.before(async () => {
     const port = await freeTcpPort();
-    rig = await startRig({ config: { http: { enabled: true, host: '127.0.0.1', port, public_url: `http://127.0.0.1:${port}`, secret: SECRET } } });
+    profile = await mkdtemp(path.join(tmpdir(), 'ka-chromium-'));
+    // reprocess.source: a link, made once Asterisk's directory is known, to the CDR file it writes.
+    const cdrLink = path.join(profile, 'kommo-cdr.csv');
+    rig = await startRig({ config: { http: { enabled: true, host: '127.0.0.1', port, public_url: `http://127.0.0.1:${port}`, secret: SECRET }, reprocess: { source: cdrLink } } });
+    mkdirSync(path.join(rig.ast.hostDir, 'log', 'cdr-custom'), { recursive: true });
+    copyFileSync(path.join('dialplan', 'cdr_custom.conf.sample'), path.join(rig.ast.hostDir, 'etc', 'cdr_custom.conf'));
+    await rig.ast.cli('module load cdr_custom.so');
+    symlinkSync(path.join(rig.ast.hostDir, 'log', 'cdr-custom', 'kommo-cdr.csv'), cdrLink);
     http = await startHttp(rig.core!, { bridge: rig.bridge!, startedAt: new Date() });
     base = `http://127.0.0.1:${port}`;
-    profile = await mkdtemp(path.join(tmpdir(), 'ka-chromium-'));
     browser = await puppeteer.launch({
       executablePath: CHROMIUM,
       headless: true,
-      userDataDir: profile,
+      userDataDir: path.join(profile, 'chromium'),
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
     page = await browser.newPage();
@@ -160,6 +166,22 @@ if (problem) {
     await page.goto(`${base}/admin/fix`);
     t.match(await text('#actions'), /retry\s+1 call\(s\)/, 'the action is listed');
     t.ok(await page.$('#no-failed'), 'no failed call left');
+  });
+
+  t.test('re-process the last hour from the CDR: the dry-run preview finds the two calls, both already in the journal', async (t) => {
+    await page.goto(`${base}/admin/fix`);
+    const local = (ms: number): string => new Date(ms - new Date(ms).getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+    await page.$eval('input[name=from]', (el, v) => ((el as HTMLInputElement).value = v), local(Date.now() - 3600_000));
+    await page.$eval('input[name=to]', (el, v) => ((el as HTMLInputElement).value = v), local(Date.now() + 120_000));
+    await Promise.all([page.waitForNavigation(), page.click('#reprocess-preview')]);
+    const summary = await text('#reprocess-summary');
+    t.match(summary, /Calls in the period\s+2/, 'Asterisk\'s CDR has the two calls');
+    t.match(summary, /Already in the journal\s+2 registered/, 'both registered already');
+    t.match(summary, /Would be registered\s+0/, 'nothing would be sent again');
+    t.equal(await page.$('#reprocess-run'), null, 'so there is nothing to confirm');
+    await page.goto(`${base}/admin/fix`);
+    t.match(await text('#actions'), /reprocess-preview/, 'the preview is logged as an action');
+    await shot('reprocess-preview');
   });
 
   t.test('a phone-sized screen: no sideways scrolling of the page, the nav wraps', async (t) => {
