@@ -169,6 +169,9 @@ if (problem) {
   });
 
   t.test('re-process the last hour from the CDR: the dry-run preview finds the two calls, both already in the journal', async (t) => {
+    await page.goto(`${base}/admin`);
+    t.match(await text('#h-queue'), /pending 0, failed 0/, 'health after the retry: nothing pending or failed');
+    await shot('health');
     await page.goto(`${base}/admin/fix`);
     const local = (ms: number): string => new Date(ms - new Date(ms).getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
     await page.$eval('input[name=from]', (el, v) => ((el as HTMLInputElement).value = v), local(Date.now() - 3600_000));

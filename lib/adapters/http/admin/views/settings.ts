@@ -24,7 +24,7 @@ export function settingsPage(d: SettingsData): Html {
 <div class="scroll"><table id="ext-map"><tr><th>Extension</th><th>Kommo user</th><th>Name</th><th>State</th></tr>${rows.map(([ext, id]) => html`<tr><td>${ext}</td><td>${id}</td><td>${users?.get(id)?.name ?? ''}</td><td>${state(id)}</td></tr>`)}</table></div>
 <h2>Unmapped extensions that rang today</h2>${d.unmappedToday.length ? html`<table id="unmapped"><tr><th>Extension</th><th>Calls</th></tr>${d.unmappedToday.map((u) => html`<tr><td>${u.ext}</td><td>${u.calls}</td></tr>`)}</table>` : html`<p id="unmapped-none">none</p>`}
 <h2>Customization hooks</h2><div class="scroll"><table id="hooks"><tr><th>Hook</th><th>On</th><th>Last error</th></tr>${d.hooks.map((h) => html`<tr><td>${h.hook}</td><td>${h.active ? html`<span class="ok">on</span>` : 'off'}</td><td>${h.error ? html`<span class="bad">${h.error.code}</span> ${h.error.message}` : ''}</td></tr>`)}</table></div>
-<h2>Configuration (secrets hidden)</h2><pre id="config">${d.configJson}</pre>`;
+<h2>Configuration</h2><details><summary>the configuration in force, secrets hidden</summary><pre id="config">${d.configJson}</pre></details>`;
 }
 
 export function loginPage(token: string, next: string, message?: string): Html {
