@@ -36,11 +36,15 @@ export function buildAdminPanel(core: Core, bridge: BridgeRuntime, status: () =>
       }
     },
     async hooks() {
+      // A module that does not load (check) comes first; else the hook's last failed run.
       const checks = await core.hooks.check().catch(() => []);
       const active = new Set<string>(core.hooks.active());
+      const runs = core.hooks.lastErrors();
       return HOOK_NAMES.map((hook): HookInfo => {
         const c = checks.find((x) => x.hook === hook);
-        return { hook, active: active.has(hook), ...(c?.error ? { error: { code: c.error.code, message: c.error.message } } : {}) };
+        const last = runs[hook];
+        const error = c?.error ? { code: c.error.code, message: c.error.message } : last ? { code: last.code, message: `${last.message} (${new Date(last.at).toISOString()})` } : undefined;
+        return { hook, active: active.has(hook), ...(error ? { error } : {}) };
       });
     },
     extensions: config.pbx.extensions,
