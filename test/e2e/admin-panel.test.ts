@@ -177,6 +177,7 @@ if (problem) {
     await page.$eval('input[name=from]', (el, v) => ((el as HTMLInputElement).value = v), local(Date.now() - 3600_000));
     await page.$eval('input[name=to]', (el, v) => ((el as HTMLInputElement).value = v), local(Date.now() + 120_000));
     await Promise.all([page.waitForNavigation(), page.click('#reprocess-preview')]);
+    await shot('reprocess-preview');
     const summary = await text('#reprocess-summary');
     t.match(summary, /Calls in the period\s+2/, 'Asterisk\'s CDR has the two calls');
     t.match(summary, /Already in the journal\s+2 registered/, 'both registered already');
@@ -184,7 +185,7 @@ if (problem) {
     t.equal(await page.$('#reprocess-run'), null, 'so there is nothing to confirm');
     await page.goto(`${base}/admin/fix`);
     t.match(await text('#actions'), /reprocess-preview/, 'the preview is logged as an action');
-    await shot('reprocess-preview');
+    await shot('fix');
   });
 
   t.test('a phone-sized screen: no sideways scrolling of the page, the nav wraps', async (t) => {
