@@ -3,9 +3,11 @@
 // simulator and the product's own HTTP server (bin/compose.ts startHttp):
 // sign in, watch a call appear under live calls and then in the journal as
 // registered; make Kommo refuse one call, see it under failed, retry it from the
-// panel, see it registered once. The back button and a phone-sized screen work.
+// panel, see it registered once; re-process the last hour from Asterisk's CDR (a
+// dry-run preview, then a run that journals the one call hook 1 had kept out). The
+// back button and a phone-sized screen work.
 // With KA_SCREENSHOTS=<dir> the main pages are saved as PNGs (README's images).
-import { copyFileSync, existsSync, mkdirSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -186,6 +188,38 @@ if (problem) {
     await page.goto(`${base}/admin/fix`);
     t.match(await text('#actions'), /reprocess-preview/, 'the preview is logged as an action');
     await shot('fix');
+  });
+
+  t.test('a call hook 1 kept out of the journal: re-processed from the panel, it is journalled as skipped by hook 1', async (t) => {
+    const phone = '79995553003';
+    const hook = path.join(rig.config.customizations.dir, 'need_registration.mjs');
+    writeFileSync(hook, `export default ({ call_full }) => ({ state: 'success', data: { result: !JSON.stringify(call_full).includes('${phone}') } });\n`);
+    t.teardown(() => rmSync(hook, { force: true }));
+    await waitFor('hook 1 active', () => rig.core!.hooks.scan().then((active) => active.includes('need_registration')), 10_000);
+    const submittedBefore = rig.bridge!.bridge.stats().submitted_total;
+    const placed = await placeCall(rig, { from: 'trunk', service: '201', caller: phone, durationMs: 1000, uas: [{ at: '101', scenario: 'uas-answer', durationMs: 300 }] });
+    t.equal(placed.caller.code, 0);
+    await waitFor('the bridge done with the call', () => rig.bridge!.bridge.stats().pending_calls === 0 && rig.bridge!.bridge.stats().rejected_total > 0, 15_000);
+    t.equal(rig.bridge!.bridge.stats().submitted_total, submittedBefore, 'hook 1 said no: the call is not in the journal');
+    await page.goto(`${base}/admin/calls?number=${phone}`);
+    t.match(await text('#journal-count'), /^0 call/);
+
+    await page.goto(`${base}/admin/fix`);
+    const local = (ms: number): string => new Date(ms - new Date(ms).getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+    await page.$eval('input[name=from]', (el, v) => ((el as HTMLInputElement).value = v), local(Date.now() - 3600_000));
+    await page.$eval('input[name=to]', (el, v) => ((el as HTMLInputElement).value = v), local(Date.now() + 120_000));
+    await waitFor('the CDR line of the call', async () => {
+      await Promise.all([page.waitForNavigation(), page.click('#reprocess-preview')]);
+      if (/Would be registered\s+1/.test(await text('#reprocess-summary'))) return true;
+      await page.goBack();
+      return false;
+    }, 15_000, 500);
+    t.match(await text('#reprocess-summary'), /Calls in the period\s+3/, 'the CDR has three calls now');
+    await Promise.all([page.waitForNavigation(), page.click('#reprocess-run')]);
+    t.match(await text('#reprocess-summary'), /Submitted\s+1/, 'the run submits the one call the journal lacked');
+    await reloadUntil('the call journalled', `${base}/admin/calls?number=${phone}`, async () => /skipped/.test(await text('#journal')));
+    t.match(await text('#journal'), /hook 1 \(need_registration\) said no/, 'skipped, and why');
+    t.equal(callsFor(rig.sim, phone).length, 0, 'nothing sent to Kommo');
   });
 
   t.test('a phone-sized screen: no sideways scrolling of the page, the nav wraps', async (t) => {
