@@ -152,6 +152,10 @@ t.test('every form needs the session\'s CSRF token and the same origin', async (
   }
   t.same(h.retried, [], 'nothing retried');
   t.same(h.reprocessed, [], 'nothing re-processed');
+  const refused = await b.post('/admin/retry', { csrf: 'wrong', confirm: 'yes' });
+  t.match(String(refused.headers['content-type']), /^text\/html/, 'a refusal is a page of the panel');
+  t.match(refused.text, /id="error">missing or wrong CSRF token: reload the page <small>\(HTTP_FORBIDDEN\)/);
+  t.match(String(refused.headers['content-security-policy']), /default-src 'none'/);
   const ok = await b.post('/admin/retry', { csrf, confirm: 'yes' }, { origin: `http://127.0.0.1:${b.port}` });
   t.equal(ok.status, 303, 'the right token from the same origin acts');
   t.same(h.retried, [undefined]);

@@ -1,6 +1,6 @@
 /**
  * The admin panel (README, "Admin panel"), served by the connector's HTTP server under
- * /admin. Server-rendered pages; a 30-line script refreshes the live sections.
+ * /admin. Server-rendered pages; a few lines of script refresh the live sections.
  *
  * | method | path                    | what                                              |
  * |--------|-------------------------|---------------------------------------------------|
@@ -19,7 +19,8 @@
  *
  * Without a session a page answers 303 to the sign-in form and anything else (a
  * fragment, a POST) 401; a POST without the session's CSRF token (or from another
- * Origin) 403. Every action is logged (component `admin`) and listed on the Fix page.
+ * Origin) 403. Refusals are pages of the panel (the HttpError's status, code and
+ * message), not JSON. Every action is logged (component `admin`) and listed on the Fix page.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
@@ -38,7 +39,7 @@ import { filterRecords, journalPage, parseJournalQuery } from './views/journal.j
 import { liveFragment } from './views/live.js';
 import { callPage } from './views/call.js';
 import { fixPage, reprocessPreviewPage, reprocessSummary, retryConfirmPage, type AdminAction } from './views/fix.js';
-import { loginPage } from './views/settings.js';
+import { loginPage } from './views/login.js';
 
 export interface AdminPanelOptions {
   deps: AdminDeps;
@@ -250,27 +251,44 @@ export function createAdminPanel(options: AdminPanelOptions): AdminPanel {
     throw HttpError.of('HTTP_NOT_FOUND', 'not found');
   }
 
+  /** The panel's own answers to what it refuses: a page, not JSON (the status and headers kept). */
+  async function guarded(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    try {
+      await route(req, res, path);
+    } catch (err) {
+      if (!(err instanceof HttpError) || res.headersSent) throw err;
+      log.debug({ code: err.code, status: err.status, remote: req.socket.remoteAddress }, 'admin request refused');
+      if (!req.complete) {
+        res.setHeader('connection', 'close');
+        req.resume();
+      }
+      sendHtml(res, err.status, page({ title: err.status === 404 ? 'Not found' : 'Refused' }, html`<p class="flash error" id="error">${err.message} <small>(${err.code})</small></p><p><a href="/admin">Back to the panel</a></p>`), { ...err.headers });
+    }
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://panel.invalid');
+    const address = req.socket.remoteAddress ?? '?';
+    if (path === '/admin/static/admin.css' && req.method === 'GET') return sendAsset(res, CSS, 'text/css; charset=utf-8');
+    if (path === '/admin/static/admin.js' && req.method === 'GET') return sendAsset(res, JS, 'text/javascript; charset=utf-8');
+    if (path === '/admin/login') {
+      if (req.method !== 'GET' && req.method !== 'POST') throw HttpError.of('HTTP_METHOD_NOT_ALLOWED', 'GET or POST');
+      return login(req, res, address);
+    }
+    const sid = readCookies(req).get(SESSION_COOKIE);
+    const session = sessions.get(sid);
+    if (!session || !sid) {
+      if (req.method === 'GET' && url.searchParams.get('frag') !== '1') {
+        redirect(res, `/admin/login${query({ next: safeNext(path + url.search) })}`);
+        return;
+      }
+      throw HttpError.of('HTTP_AUTH_REQUIRED', 'sign in first');
+    }
+    return authed(req, res, path, url, session, sid, address);
+  }
+
   return {
-    async handle(req, res, path) {
-      const url = new URL(req.url ?? '/', 'http://panel.invalid');
-      const address = req.socket.remoteAddress ?? '?';
-      if (path === '/admin/static/admin.css' && req.method === 'GET') return sendAsset(res, CSS, 'text/css; charset=utf-8');
-      if (path === '/admin/static/admin.js' && req.method === 'GET') return sendAsset(res, JS, 'text/javascript; charset=utf-8');
-      if (path === '/admin/login') {
-        if (req.method !== 'GET' && req.method !== 'POST') throw HttpError.of('HTTP_METHOD_NOT_ALLOWED', 'GET or POST');
-        return login(req, res, address);
-      }
-      const sid = readCookies(req).get(SESSION_COOKIE);
-      const session = sessions.get(sid);
-      if (!session || !sid) {
-        if (req.method === 'GET' && url.searchParams.get('frag') !== '1') {
-          redirect(res, `/admin/login${query({ next: safeNext(path + url.search) })}`);
-          return;
-        }
-        throw HttpError.of('HTTP_AUTH_REQUIRED', 'sign in first');
-      }
-      return authed(req, res, path, url, session, sid, address);
-    },
+    handle: guarded,
     close() {
       clearInterval(timer);
     },

@@ -26,10 +26,3 @@ export function settingsPage(d: SettingsData): Html {
 <h2>Customization hooks</h2><div class="scroll"><table id="hooks"><tr><th>Hook</th><th>On</th><th>Last error</th></tr>${d.hooks.map((h) => html`<tr><td>${h.hook}</td><td>${h.active ? html`<span class="ok">on</span>` : 'off'}</td><td>${h.error ? html`<span class="bad">${h.error.code}</span> ${h.error.message}` : ''}</td></tr>`)}</table></div>
 <h2>Configuration</h2><details><summary>the configuration in force, secrets hidden</summary><pre id="config">${d.configJson}</pre></details>`;
 }
-
-export function loginPage(token: string, next: string, message?: string): Html {
-  return html`${message ? html`<p class="flash error" role="alert">${message}</p>` : ''}<form method="post" action="/admin/login" id="login">
-<input type="hidden" name="csrf" value="${token}"><input type="hidden" name="next" value="${next}">
-<label>Password<input type="password" name="password" autocomplete="current-password" required autofocus></label>
-<button type="submit">Sign in</button></form>`;
-}
