@@ -26,6 +26,7 @@ import { KommoError } from '../lib/adapters/kommo/index.js';
 import { createClickToCall, createClickToCallRouter } from '../lib/domain/originate/index.js';
 import { createRecordingLinks, createRecordingProcessor, type RecordingLinks, type RecordingProcessor } from '../lib/domain/recordings/index.js';
 import { ContactCache, createRegistrar, openCallStore, type CallStore, type RecordingLinker, type Registrar } from '../lib/domain/registration/index.js';
+import { buildAdminPanel } from './admin.js';
 
 /** Re-checking the PHONE field while Kommo is unavailable at start: 30 s, growing to 5 min. */
 const PHONE_FIELD_RECHECK: BackoffPolicy = { baseMs: 30_000, maxMs: 300_000, jitter: 'equal', floorMs: 30_000 };
@@ -413,15 +414,20 @@ export async function startHttp(core: Core, parts: { bridge: BridgeRuntime; agi?
       return { placed: false, error: { code: typeof e.code === 'string' ? e.code : 'ORIGINATE_FAILED', message: typeof e.message === 'string' ? e.message : String(err) } };
     }
   };
+  const status = (): StatusSnapshot => statusSnapshot(parts.startedAt, { core, bridge: parts.bridge, ...(parts.agi ? { agi: parts.agi } : {}) });
+  // The admin panel at /admin (bin/admin.ts), when http.admin_enabled.
+  const admin = config.http.admin_enabled ? buildAdminPanel(core, parts.bridge, status) : undefined;
   const server = createHttpServer({
     config: config.http,
     logger: logger.child({ component: 'http' }),
     requestTimeoutMs: config.http.request_timeout_ms,
     corsOrigins: originMatchers(config.http.cors_origins),
     clickToCall,
-    status: () => statusSnapshot(parts.startedAt, { core, bridge: parts.bridge, ...(parts.agi ? { agi: parts.agi } : {}) }),
+    status,
     ...(parts.bridge.links ? { links: parts.bridge.links } : {}),
+    ...(admin ? { admin } : {}),
   });
+  if (admin) server.server.once('close', () => admin.close());
   const address = await server.listen();
   logger.info(address, 'HTTP server listening');
   return server;

@@ -130,6 +130,7 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
     say(`connector log (JSON lines): ${logFile}`);
     if (opts.stay) {
       say(`staying up: Kommo simulator ${sim.url} (token: ${sim.longLivedToken.slice(0, 12)}…), AMI 127.0.0.1:${ast.amiPort}, FastAGI 127.0.0.1:${agiPort}, HTTP http://127.0.0.1:${httpPort} (secret ${HTTP_SECRET}). Ctrl-C stops.`);
+      say(`admin panel: http://127.0.0.1:${httpPort}/admin (password: ${HTTP_SECRET})`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);

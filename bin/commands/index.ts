@@ -1,4 +1,5 @@
 import type { Command } from './types.js';
+import adminPassword from './admin-password.js';
 import agi from './agi.js';
 import bridge from './bridge.js';
 import check from './check.js';
@@ -12,4 +13,4 @@ import start from './start.js';
 import widget from './widget.js';
 
 /** Every CLI command, in the order `--help` lists them. Add new ones here. */
-export const commands: Command[] = [start, agi, bridge, originate, check, reprocess, retryFailed, config, simulator, sandbox, widget];
+export const commands: Command[] = [start, agi, bridge, originate, check, reprocess, retryFailed, adminPassword, config, simulator, sandbox, widget];

@@ -165,6 +165,8 @@ export interface CallSpec {
   scenario?: SippScenario;
   durationMs?: number;
   caller?: string;
+  /** The client's CallerID name (inbound; default `Client`). */
+  callerName?: string;
   /** Runs while the call is up (transfers through AMI). */
   during?: (rig: Rig) => Promise<void>;
   /** Several calls (SIPp -m) at `rate` calls/s, up to `limit` at once. */
@@ -194,7 +196,7 @@ export async function placeCall(rig: Rig, spec: CallSpec): Promise<PlacedCall> {
     phones.push(run.done);
   }
   const a = peerAddr(ast, spec.from);
-  const keys = spec.from === 'trunk' ? { caller_num: spec.caller ?? '79991234567', caller_name: 'Client' } : { caller_num: spec.from, caller_name: '' };
+  const keys = spec.from === 'trunk' ? { caller_num: spec.caller ?? '79991234567', caller_name: spec.callerName ?? 'Client' } : { caller_num: spec.from, caller_name: '' };
   const uac = await startSipp({
     scenario: spec.scenario ?? 'uac',
     localIp: a.ip,

@@ -32,7 +32,7 @@ t.test('the CLI is built', async (t) => {
 t.test('--help lists every command', async (t) => {
   const r = await cli(['--help']);
   t.equal(r.code, 0);
-  for (const c of ['start', 'agi', 'bridge', 'originate', 'check', 'reprocess', 'retry-failed', 'config', 'simulator', 'sandbox', 'widget']) {
+  for (const c of ['start', 'agi', 'bridge', 'originate', 'check', 'reprocess', 'retry-failed', 'admin-password', 'config', 'simulator', 'sandbox', 'widget']) {
     t.match(r.stdout, new RegExp(`kommo-asterisk ${c}\\b`), c);
   }
 });

@@ -29,6 +29,8 @@ async function expectFallback(tt: Test, runner: HookRunner, lines: LogLine[], co
   tt.ok(line, `a log line with the hook and ${code}`);
   tt.equal(line?.level, level, 'log level');
   tt.equal((line?.err as { code?: string } | undefined)?.code, code, 'the error is serialised with its code');
+  tt.equal(runner.lastErrors().need_registration?.code, code, 'kept as the hook\'s last error (the admin panel shows it)');
+  tt.equal(runner.lastErrors().process_call_params, undefined, 'for that hook only');
   return res.error;
 }
 

@@ -82,6 +82,8 @@ export interface HookRunner {
   check(): Promise<HookCheck[]>;
   /** The module hooks' worker threads. */
   workers(): PoolStats;
+  /** Read-only: each hook's last failed run since start (not aborts), for the admin panel. */
+  lastErrors(): Partial<Record<HookName, { at: number; code: string; message: string }>>;
   /** Abort running hooks (executables are killed, workers stopped) and turn every hook off. Idempotent. */
   close(): Promise<void>;
 }
@@ -240,6 +242,8 @@ export function createHookRunner(options: HookRunnerOptions): HookRunner {
     return checked.data;
   };
 
+  const lastErrors: Partial<Record<HookName, { at: number; code: string; message: string }>> = {};
+
   const run = async <H extends HookName>(hook: H, input: HookInputs[H], defaults: HookOutputs[H], opts: RunOptions = {}): Promise<HookRun<H>> => {
     const log = opts.logger ?? logger;
     if (closed) return { data: defaults, applied: false };
@@ -275,6 +279,7 @@ export function createHookRunner(options: HookRunnerOptions): HookRunner {
         err instanceof HookError ? err : new HookError('HOOK_THREW', hook, `failed${detail(err)}`, { file, cause: err });
       const fields = { hook, code: error.code, file, ms: Math.round(performance.now() - started), err: error };
       const message = 'customization failed; defaults used';
+      if (error.code !== 'HOOK_ABORTED') lastErrors[hook] = { at: Date.now(), code: error.code, message: error.message };
       if (error.code === 'HOOK_ABORTED') log.debug(fields, message);
       else if (WARN_CODES.has(error.code)) log.warn(fields, message);
       else log.error(fields, message);
@@ -292,6 +297,7 @@ export function createHookRunner(options: HookRunnerOptions): HookRunner {
       return listing.has(hook);
     },
     workers: () => pool.stats(),
+    lastErrors: () => ({ ...lastErrors }),
     scan: async () => {
       if (!closed) await refresh();
       return [...listing.keys()];

@@ -11,6 +11,7 @@
  * | GET          | /api/v1/status             | secret          |
  * | GET          | /metrics                   | secret          |
  * | GET, HEAD    | /recordings/<token>[.ext]  | the signed link |
+ * | GET, POST    | /admin, /admin/…           | the panel's session (./admin/) |
  *
  * Errors are `{"error": {"code", "message"}}` (./errors.ts). Request paths are
  * matched raw (no decoding, no dot-segment folding): a path with `%`, `..`, `//` or
@@ -30,6 +31,7 @@ import { defaultOpenFile, serveRecording, type LinkResolver, type OpenFile } fro
 import { sendError, sendJson, sendText } from './respond.js';
 import { DEFAULT_THRESHOLDS, overallStatus, uptimeSeconds, type StatusSnapshot, type StatusThresholds } from './status.js';
 import { TOKEN_SEGMENT } from '../../domain/recordings/links.js';
+import type { AdminPanel } from './admin/panel.js';
 
 export interface HttpServerOptions {
   config: DeepReadonly<HttpConfig>;
@@ -53,6 +55,8 @@ export interface HttpServerOptions {
   statusThresholds?: StatusThresholds;
   /** Wall clock (ms), for tests. */
   now?: () => number;
+  /** The admin panel (./admin/): answers /admin and everything under it. Absent → 404. */
+  admin?: Pick<AdminPanel, 'handle'>;
 }
 
 export interface HttpServer {
@@ -179,10 +183,16 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       }
     : undefined;
 
+  // --- admin panel (lib/adapters/http/admin): its own sign-in, sessions and CSRF ---
+  const adminRoute: Route | undefined = options.admin
+    ? { methods: ['GET', 'HEAD', 'POST'], auth: null, api: false, handle: ({ req, res }) => (options.admin as Pick<AdminPanel, 'handle'>).handle(req, res, (req.url ?? '/').split('?', 1)[0] ?? '/') }
+    : undefined;
+
   function match(path: string): { route: Route; token?: string } | undefined {
     if (/%|\.\.|\/\/|\\/.test(path)) return undefined;
     const route = routes.get(path);
     if (route) return { route };
+    if (adminRoute && (path === '/admin' || path.startsWith('/admin/'))) return { route: adminRoute };
     if (recordingsRoute && path.startsWith('/recordings/')) {
       const m = TOKEN_SEGMENT.exec(path.slice('/recordings/'.length));
       if (m?.[1]) return { route: recordingsRoute, token: m[1] };

@@ -33,6 +33,7 @@ import type { DeepReadonly, PbxConfig } from '../../platform/config/types.js';
 import type { FilterVerdict, RecordingCandidateRef } from '../registration/index.js';
 import { createTrackerContext, withNow, type TrackerContext } from '../tracker/classify.js';
 import { initialState, reduce, resync, trackedCalls, varsetName } from '../tracker/reducer.js';
+import { projectCall } from '../tracker/project.js';
 import type { StageEffect, TrackerEffect, TrackerState } from '../tracker/types.js';
 
 /** What the bridge needs of the AMI client (lib/protocol/ami's AmiClient fits). */
@@ -110,6 +111,8 @@ export interface Bridge {
   /** Stop taking events, let every ended call reach the journal, then close the registrar. Idempotent. */
   close(): Promise<void>;
   stats(): BridgeStats;
+  /** Read-only: the calls the tracker follows now, projected as call_full (the admin panel's live view). */
+  liveCalls(): CallFull[];
 }
 
 /** What the bridge remembers per call besides the tracker state. */
@@ -387,6 +390,19 @@ export function createBridge(opts: BridgeOptions): Bridge {
         await registrar.close();
       })();
       return closed;
+    },
+
+    liveCalls() {
+      const ctx = withNow(baseCtx, now());
+      const out: CallFull[] = [];
+      for (const call of state.calls.values()) {
+        try {
+          out.push(projectCall(call, ctx));
+        } catch (err) {
+          logger.debug({ err, linkedid: call.linkedid }, 'a call in progress could not be projected for the live view');
+        }
+      }
+      return out;
     },
 
     stats() {

@@ -72,6 +72,8 @@ export interface CallStore {
   listFailed(): Promise<CallRecord[]>;
   /** Records whose call started in [from, to) (Unix ms or Date). */
   listByPeriod(from: number | Date, to: number | Date): Promise<CallRecord[]>;
+  /** Read-only, from the in-memory index (no file read): call start times (Unix ms) in [from, to). */
+  startTimes(from: number, to: number): number[];
   /** Failed (or pending) record(s) → pending, attempts 0, due now. Returns the ids reset. */
   markForRetry(target: string | 'all-failed'): Promise<string[]>;
   stats(): StoreStats;
@@ -312,6 +314,12 @@ export async function openCallStore(opts: StoreOptions): Promise<CallStore> {
       const tt = typeof to === 'number' ? to : to.getTime();
       const out = await readMany((e) => e.call_started_at >= f && e.call_started_at < tt);
       return out.sort((a, b) => a.call_started_at - b.call_started_at);
+    },
+
+    startTimes(from, to) {
+      const out: number[] = [];
+      for (const e of index.values()) if (e.call_started_at >= from && e.call_started_at < to) out.push(e.call_started_at);
+      return out;
     },
 
     async markForRetry(target) {

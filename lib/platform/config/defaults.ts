@@ -74,6 +74,7 @@ export const defaults: Omit<Config, 'kommo' | 'ami'> & { kommo: Omit<Config['kom
     max_body_bytes: 16_384,
     request_timeout_ms: 15_000,
     cors_origins: ['https://*.kommo.com', 'https://*.amocrm.ru', 'https://*.amocrm.com'],
+    admin_enabled: true,
   },
   recordings: {
     enabled: true,

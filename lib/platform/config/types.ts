@@ -144,6 +144,10 @@ export interface HttpConfig {
   request_timeout_ms: number;
   /** Browser origins allowed to call click-to-call (CORS); `*.` wildcards allowed. */
   cors_origins: string[];
+  /** Serve the admin panel at /admin. */
+  admin_enabled: boolean;
+  /** The admin panel's password, an scrypt hash; absent → `secret`. */
+  admin_password?: string;
 }
 
 export interface RecordingsConfig {

@@ -213,6 +213,9 @@ export const schema: SchemaNode = obj<Config>('The configuration file', {
     max_body_bytes: int(256, 10_485_760, 'Largest accepted request body.'),
     request_timeout_ms: ms(1000, 600_000, 'Deadline for a whole request to arrive'),
     cors_origins: list(str('An origin such as `https://*.kommo.com`.'), 'Browser origins allowed to call click-to-call from the Kommo widget (CORS preflight).'),
+    // admin panel (lib/adapters/http/admin)
+    admin_enabled: bool('Serve the admin panel at `/admin` (same port).'),
+    admin_password: str('The admin panel\'s password as an scrypt hash (`kommo-asterisk admin-password` makes one); without it the panel\'s password is `http.secret`.', { secret: true, optional: true }),
   }),
   recordings: obj<RecordingsConfig>('Call recordings', {
     enabled: bool('Put recording links in call records.'),
@@ -495,6 +498,10 @@ function crossChecks(c: Obj, problems: string[], bad: ReadonlySet<string>, amiRe
     problems.push('http.secret: must be at least 16 characters');
   } else if (http['enabled'] === true && http['secret'] === '') {
     problems.push('http.secret: is required when http.enabled is true: set http.secret (or env KA_HTTP_SECRET), at least 16 characters');
+  }
+  const adminHash = http['admin_password'];
+  if (typeof adminHash === 'string' && adminHash !== '' && !/^scrypt\$\d{4,7}\$\d{1,2}\$\d{1,2}\$[A-Za-z0-9+/]{16,}={0,2}\$[A-Za-z0-9+/]{43,}={0,2}$/.test(adminHash)) {
+    problems.push('http.admin_password: must be an scrypt hash made by `kommo-asterisk admin-password` (never the password itself)');
   }
 
   const rules = section('phone')['rewrite_rules'];
