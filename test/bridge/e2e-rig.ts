@@ -162,7 +162,7 @@ export interface CallSpec {
   /** Who calls: the trunk (inbound, `caller` is the client's number) or an extension (outbound). */
   from: Peer;
   service: string;
-  scenario?: SippScenario;
+  scenario?: SippScenario | { file: string };
   durationMs?: number;
   caller?: string;
   /** Runs while the call is up (transfers through AMI). */

@@ -5,10 +5,12 @@
 // recordings in dated folders with CDR(recordingfile)), registered by the real bridge
 // in the strict Kommo simulator: one call record each, the right direction and
 // responsible user, no task for a losing leg, the recording linked.
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { asteriskRootProblem } from '../../rig/sandbox/asterisk.js';
+import { writeAudioUacScenario } from '../../rig/sandbox/audio.js';
 import { FREEPBX_MOBILE_101 } from '../../rig/sandbox/freepbx-dialplan.js';
 import { startSipp } from '../../rig/sandbox/sipp.js';
 import {
@@ -38,6 +40,11 @@ if (problem) {
   t.fail(`real Asterisk unavailable: ${problem}`);
 } else {
   let rig: Rig;
+  // the caller plays a tone: MixMonitor (option b) writes only bridged audio, and a
+  // recording without audio is (rightly) not linked
+  const work = mkdtempSync(path.join(tmpdir(), 'ka-freepbx-'));
+  t.teardown(() => rmSync(work, { recursive: true, force: true }));
+  const audio = { file: writeAudioUacScenario({ dir: work, tone: { seconds: 3, hz: 440 } }).scenario };
   t.before(async () => {
     rig = await startRig({
       asterisk: { flavour: 'freepbx' },
@@ -76,7 +83,7 @@ if (problem) {
   t.test('ring group (DID 301 → ext-group 600: 102 & 103): 103 answers', async (t) => {
     const phone = '79995552001';
     await placeCall(rig, {
-      from: 'trunk', service: '301', caller: phone, durationMs: 3000,
+      from: 'trunk', service: '301', caller: phone, durationMs: 3000, scenario: audio,
       uas: [{ at: '102', scenario: 'uas-noanswer' }, { at: '103', scenario: 'uas-answer', durationMs: 1500 }],
     });
     await waitRegistered(rig, phone);
@@ -87,7 +94,7 @@ if (problem) {
   t.test('queue (DID 302 → ext-queues 400, Local/<ext>@from-queue → dialOne-with-exten): 102 answers', async (t) => {
     const phone = '79995552002';
     await placeCall(rig, {
-      from: 'trunk', service: '302', caller: phone, durationMs: 3000,
+      from: 'trunk', service: '302', caller: phone, durationMs: 3000, scenario: audio,
       uas: [{ at: '102', scenario: 'uas-answer', durationMs: 1500 }, { at: '103', scenario: 'uas-noanswer' }],
     });
     await waitRegistered(rig, phone);
@@ -98,7 +105,7 @@ if (problem) {
   t.test('Follow-Me (DID 303 → 101 and its mobile via trunk2): the mobile answers', async (t) => {
     const phone = '79995552003';
     await placeCall(rig, {
-      from: 'trunk', service: '303', caller: phone, durationMs: 3000,
+      from: 'trunk', service: '303', caller: phone, durationMs: 3000, scenario: audio,
       uas: [{ at: '101', scenario: 'uas-noanswer' }, { at: 'trunk2', scenario: 'uas-answer', durationMs: 1500 }],
     });
     await waitRegistered(rig, phone);
@@ -111,7 +118,7 @@ if (problem) {
   t.test('outbound (101 → outrt-1 → trunk-dial-with-exten → trunk2)', async (t) => {
     const phone = '79995552004';
     await placeCall(rig, {
-      from: '101', service: phone, durationMs: 2000,
+      from: '101', service: phone, durationMs: 3000, scenario: audio,
       uas: [{ at: 'trunk2', scenario: 'uas-answer', durationMs: 1000 }],
     });
     await waitRegistered(rig, phone);

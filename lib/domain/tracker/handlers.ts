@@ -91,7 +91,10 @@ export const HANDLERS: Handlers = {
     if (!f) return;
     const ch = { ...f.ch, bridge: str(e, 'bridgeuniqueid') };
     tx.putChan(f.key, ch);
-    if (ch.requested) tx.accept({ key: f.key, ch });
+    // An employee's phone that joins the call without having been dialled in it — it
+    // came from a call of its own, merged into this one: a parked call taken from its
+    // slot, a pickup — talks with the client from now on: a conversation of this call.
+    if (ch.requested || (ch.kind === 'extension' && ch.id !== f.key && ch.alive)) tx.accept({ key: f.key, ch });
   },
 
   hangup(tx, e) {
