@@ -19,6 +19,7 @@ import type { KommoTaskBody } from '../../adapters/hooks/types.js';
 import type { RecordingCandidateRef } from './deps.js';
 import { isInternalNumber, normalizeClientPhone, digitsOnly } from '../../platform/phone.js';
 import { KommoError } from '../../adapters/kommo/errors.js';
+import { completeCallBackTasks, openCallBackTasks } from './task-closing.js';
 import { callBody, compact, taskBody, taskTarget, toKommoCall, toKommoTask } from './bodies.js';
 import { isMissed } from '../call/facts.js';
 import { rawClientNumber } from './call-facts.js';
@@ -97,8 +98,10 @@ export async function runPipeline(deps: PipelineDeps, run: PipelineRun): Promise
   }
   run.checkpoint();
 
-  // 5. Call-back task.
+  // 5. Call-back task (missed), or completing the open one (answered, auto_complete).
   if (run.record.steps.task_id === undefined) await createCallBackTask(deps, run, phone);
+  run.checkpoint();
+  if (!run.record.steps.tasks_completed_done && autoCompletes(deps.config, run.record.call)) await completeCallBackTasks(deps, run, phone);
   run.checkpoint();
 
   // 6. Hook 10.
@@ -120,6 +123,12 @@ export async function runPipeline(deps: PipelineDeps, run: PipelineRun): Promise
     });
   }
   return { status: 'done' };
+}
+
+/** An answered call completes the client's open call-back tasks (registration.tasks). */
+function autoCompletes(config: PipelineDeps['config'], call: PipelineRun['record']['call']): boolean {
+  const tasks = config.registration.tasks;
+  return tasks.enabled && tasks.auto_complete && !isMissed(call);
 }
 
 /** Default bound of the recording step: MixMonitor's close + hook 7 + a conversion, with room. */
@@ -273,6 +282,16 @@ async function createCallBackTask(deps: PipelineDeps, run: PipelineRun, phone: s
   if (!target) {
     log.warn('missed call has no Kommo entity to put a call-back task on');
     return noTask();
+  }
+  if (config.registration.tasks.auto_complete && !uncertain(run, 'task')) {
+    const open = await openCallBackTasks(deps, run, phone);
+    if (open.length > 0) {
+      await run.save((s) => {
+        s.task_id = open[0]!.id;
+      });
+      log.info({ task_id: open[0]!.id }, 'the client has an open call-back task already; not creating a second one');
+      return;
+    }
   }
   const defaults = taskBody(call, phone, target, run.record.steps, config, deps.now());
   const body: KommoTaskBody = (

@@ -107,7 +107,15 @@ export interface RegistrationConfig {
   lead_status_id?: number;
   /** Create an incoming lead (leads/unsorted/sip) instead of contact + lead. */
   use_unsorted: boolean;
-  tasks: { enabled: boolean; deadline_minutes: number; task_type_id: number };
+  tasks: {
+    enabled: boolean;
+    deadline_minutes: number;
+    task_type_id: number;
+    /** Complete the open call-back task once the client is reached; one open call-back task per client. */
+    auto_complete: boolean;
+    /** How far back (hours) an open call-back task counts for auto_complete. */
+    auto_complete_window_hours: number;
+  };
   blacklist: ListsConfig;
   /** When any whitelist is non-empty, only matching calls are registered. */
   whitelist: ListsConfig;

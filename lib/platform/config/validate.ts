@@ -170,6 +170,8 @@ export const schema: SchemaNode = obj<Config>('The configuration file', {
       enabled: bool('Create a call-back task for a missed incoming or unanswered outgoing call.'),
       deadline_minutes: int(1, 525_600, 'Task due time, minutes after the call.'),
       task_type_id: positiveId('Kommo task type (1 call, 2 meeting, 3 email).'),
+      auto_complete: bool('When the client of a missed call is reached (an answered call, either direction), complete the open call-back task with "Reached on <date> by <user>" (through hook 8, `action: "complete"`); and while one is open, a new missed call creates no second one.'),
+      auto_complete_window_hours: int(1, 8760, 'Only call-back tasks created this many hours before the call count for auto_complete.'),
     }),
     blacklist: lists('blacklist', 'Calls matching any of these lists are not registered.'),
     whitelist: lists('whitelist', 'When any of these lists is non-empty, only calls matching one of them are registered.'),
