@@ -24,6 +24,7 @@ import { callBody, compact, taskBody, taskTarget, toKommoCall, toKommoTask } fro
 import { isMissed } from '../call/facts.js';
 import { rawClientNumber } from './call-facts.js';
 import { resolveEntities } from './entities.js';
+import { matchRule, withRule } from './rules.js';
 import { registrationVerdict } from './filter.js';
 import { callView, clearIntent, createOnce, uncertain, type PipelineDeps, type PipelineRun } from './run-context.js';
 
@@ -75,9 +76,14 @@ export async function runPipeline(deps: PipelineDeps, run: PipelineRun): Promise
 
   // 2–3. Contact, lead or incoming lead.
   if (!run.record.steps.entities_done) {
-    const resolve = (): ReturnType<typeof resolveEntities> => resolveEntities(deps, run, phone);
+    // a per-number rule for an unknown client shapes what is created (before hooks 4, 5, 13)
+    const ruled = { ...deps, config: withRule(deps.config, matchRule(deps.config.registration.rules, run.record.call, false)) };
+    const resolve = (): ReturnType<typeof resolveEntities> => resolveEntities(ruled, run, phone);
     const outcome = deps.phoneLock ? await deps.phoneLock.run(phone, resolve) : await resolve();
     if (outcome === 'unknown_client') return { status: 'skipped', reason: 'unknown_client' };
+    const s = run.record.steps;
+    const known = !s.contact_created && s.unsorted_uid === undefined && (s.contact_id !== undefined || s.company_id !== undefined);
+    if (known && matchRule(deps.config.registration.rules, run.record.call, true)?.register === false) return { status: 'skipped', reason: 'rule' };
     await run.save((s) => {
       s.entities_done = true;
     });

@@ -55,6 +55,7 @@ export const defaults: Omit<Config, 'kommo'> & { kommo: Omit<Config['kommo'], 'b
     create_contact: true,
     create_lead: false,
     use_unsorted: false,
+    rules: [],
     tasks: { enabled: true, deadline_minutes: 60, task_type_id: 1, auto_complete: true, auto_complete_window_hours: 72 },
     blacklist: { extensions: [], trunks: [], numbers: [] },
     whitelist: { extensions: [], trunks: [], numbers: [] },

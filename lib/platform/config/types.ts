@@ -99,6 +99,24 @@ export interface ListsConfig {
   numbers: string[];
 }
 
+/** A per-number rule (registration.rules): first match wins; absent criteria match anything. */
+export interface RegistrationRule {
+  /** Dialled numbers (DIDs) of incoming calls, digits. */
+  dids?: string[];
+  /** Trunk endpoint names (or trunk numbers) the call went through. */
+  trunks?: string[];
+  calls?: Array<'incoming_answered' | 'incoming_missed' | 'outgoing'>;
+  client?: 'known' | 'unknown';
+  /** false: the call is not registered. */
+  register?: boolean;
+  /** What an unknown client gets: a lead with the contact, an incoming lead, or the contact only. */
+  create?: 'lead' | 'incoming_lead' | 'contact';
+  pipeline_id?: number;
+  status_id?: number;
+  /** Tag on what is created (instead of kommo.tag). */
+  tag?: string;
+}
+
 export interface RegistrationConfig {
   register_internal: boolean;
   create_contact: boolean;
@@ -116,6 +134,8 @@ export interface RegistrationConfig {
     /** How far back (hours) an open call-back task counts for auto_complete. */
     auto_complete_window_hours: number;
   };
+  /** Per-number rules, applied before the hooks (lib/domain/registration/rules.ts). */
+  rules: RegistrationRule[];
   blacklist: ListsConfig;
   /** When any whitelist is non-empty, only matching calls are registered. */
   whitelist: ListsConfig;
