@@ -16,28 +16,11 @@ import { startAsterisk, type AsteriskInstance } from '../rig/sandbox/asterisk.js
 import { field, type AmiMessage, type AmiTestClient } from '../rig/sandbox/asterisk-ami.js';
 import { sipp, startSipp, type SippResult, type SippScenario } from '../rig/sandbox/sipp.js';
 import { freeTcpPort } from '../rig/sandbox/ports.js';
+import { keep } from '../rig/sandbox/ami-fixture-filter.js';
 
 const OUT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'test', 'fixtures', 'ami');
 const CLIENT = { caller_num: '79991234567', caller_name: 'Ivan Petrov' };
 const EXTERNAL = '79990001122';
-
-// ---- filter -------------------------------------------------------------------
-const DROP_EVENTS = new Set([
-  'CoreShowChannel', 'CoreShowChannelsComplete',
-  'TestEvent', 'RTCPSent', 'RTCPReceived', 'DeviceStateChange', 'ExtensionStatus', 'PeerStatus',
-  'ContactStatus', 'SuccessfulAuth', 'ChallengeSent', 'FullyBooted', 'Registry', 'PresenceStatus',
-  'PresenceStateChange', 'LocalOptimizationBegin2',
-]);
-const KEEP_VARS = /^(DIALSTATUS|DIALEDPEERNUMBER|DIALEDPEERNAME|ANSWEREDTIME|DIALEDTIME|MIXMONITOR_FILENAME|KOMMO_.*|BRIDGEPEER|BRIDGEPVTCALLID|BLINDTRANSFER|ATTENDEDTRANSFER|TRANSFERERNAME|FORWARDERNAME|QUEUE.*|MEMBERINTERFACE|MEMBERNAME|AGISTATUS|HANGUPCAUSE|SIPCALLID)$/;
-const NOISY_CONTEXTS = new Set(['kommo-default', 'kommo-defaults']);
-
-function keep(m: AmiMessage): boolean {
-  const ev = field(m, 'Event') ?? '';
-  if (DROP_EVENTS.has(ev)) return false;
-  if (ev === 'VarSet') return KEEP_VARS.test(field(m, 'Variable') ?? '');
-  if ((ev === 'Newexten') && NOISY_CONTEXTS.has(field(m, 'Context') ?? '')) return false;
-  return true;
-}
 
 // ---- rig ----------------------------------------------------------------------
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -1,5 +1,6 @@
 // Generates the configuration of a throw-away Asterisk for the e2e tests.
 // Pure: returns file name → contents; rig/sandbox/asterisk.ts writes them.
+import { FREEPBX_PARKING, freepbxDialplan, freepbxQueue } from './freepbx-dialplan.js';
 
 export interface AsteriskConfigInput {
   /** config dir as seen INSIDE the chroot, e.g. /tmp/ka-test-abc */
@@ -22,6 +23,10 @@ export interface AsteriskConfigInput {
   /** appended verbatim to extensions.conf */
   extraDialplan: string;
   queueMemberTimeout: number;
+  /** `freepbx`: the FreePBX-shaped glue of ./freepbx-dialplan.ts instead of the plain one */
+  flavour?: 'plain' | 'freepbx';
+  /** a second trunk (`trunk2`, context from-trunk) at this address: FreePBX's outbound trunk */
+  trunk2?: { ip: string; port: number };
 }
 
 function checkValue(name: string, v: string): string {
@@ -125,6 +130,27 @@ type = identify
 endpoint = trunk
 match = ${c.trunkIp}
 `;
+  if (c.trunk2) {
+    pjsip += `
+[trunk2]
+type = endpoint
+transport = transport-udp
+context = from-trunk
+disallow = all
+allow = ulaw,alaw
+direct_media = no
+aors = trunk2
+
+[trunk2]
+type = aor
+contact = sip:${c.trunk2.ip}:${c.trunk2.port}
+
+[trunk2]
+type = identify
+endpoint = trunk2
+match = ${c.trunk2.ip}
+`;
+  }
   for (const [ext, ip] of Object.entries(c.phones)) {
     pjsip += `
 [${ext}]
@@ -210,7 +236,8 @@ periodic-announce-frequency = 0
 joinempty = yes
 leavewhenempty = no
 ${members}
-`;
+${c.flavour === 'freepbx' ? freepbxQueue(c.queueMemberTimeout) : ''}`;
+  if (c.flavour === 'freepbx') files['res_parking.conf'] = FREEPBX_PARKING;
 
   files['musiconhold.conf'] = `[general]
 [default]
@@ -218,7 +245,7 @@ mode = files
 directory = moh
 `;
   // present but empty: keeps the start-up log free of "missing config" noise
-  for (const f of ['acl.conf', 'udptl.conf', 'ccss.conf', 'res_parking.conf', 'pjproject.conf',
+  for (const f of ['acl.conf', 'udptl.conf', 'ccss.conf', ...(c.flavour === 'freepbx' ? [] : ['res_parking.conf']), 'pjproject.conf',
     'pjsip_wizard.conf', 'pjsip_notify.conf', 'geolocation.conf', 'stir_shaken.conf', 'statsd.conf', 'ari.conf',
     'aeap.conf', 'res_stun_monitor.conf', 'res_odbc.conf', 'res_config_sqlite3.conf', 'chan_websocket.conf',
     'websocket_client.conf']) {
@@ -261,7 +288,15 @@ ${globals}
 ; --- the product's own dialplan, unchanged ---
 ${c.dialplanFiles.map((f) => `#include ${d}/etc/${f}`).join('\n')}
 
-; --- test-only glue ---
+${c.flavour === 'freepbx' ? freepbxDialplan({ outTrunk: c.trunk2 ? 'trunk2' : 'trunk' }) : plainGlue()}
+${c.extraDialplan}
+`;
+  return files;
+}
+
+/** The plain test glue: DIDs 200–204, extensions, the trunk (test/fixtures/ami/README.md). */
+function plainGlue(): string {
+  return `; --- test-only glue ---
 [from-trunk]
 ; autodistribution (the product's context)
 exten => 200,1,Goto(kommo-autodistribution,\${EXTEN},1)
@@ -302,8 +337,5 @@ exten => _XXXXX.,1,Gosub(kommo-record,s,1)
 [from-queue]
 exten => _1XX,1,Dial(PJSIP/\${EXTEN},,tT)
  same => n,Hangup()
-
-${c.extraDialplan}
 `;
-  return files;
 }

@@ -15,6 +15,8 @@ export const ROOT_MARKER = '.kommo-asterisk-root-ready';
 const REPO = packageRoot();
 
 export const TRUNK_IP = '127.0.0.2';
+/** The second trunk (`flavour: 'freepbx'`): where outbound calls and Follow-Me's mobile legs go. */
+export const TRUNK2_IP = '127.0.0.6';
 export const PHONES: Readonly<Record<string, string>> = Object.freeze({
   '101': '127.0.0.3',
   '102': '127.0.0.4',
@@ -44,6 +46,8 @@ export interface StartAsteriskOptions {
   keepDir?: boolean;
   /** configuration files to write instead of the generated ones, e.g. { 'features.conf': '[general]\n' } */
   files?: Record<string, string>;
+  /** `freepbx`: FreePBX-shaped dialplan (rig/sandbox/freepbx-dialplan.ts) and a second trunk `trunk2` */
+  flavour?: 'plain' | 'freepbx';
 }
 
 export interface AsteriskInstance {
@@ -61,6 +65,10 @@ export interface AsteriskInstance {
   sipPort: number;
   trunkIp: string;
   trunkPort: number;
+  /** the second trunk (flavour freepbx), else undefined */
+  trunk2?: { ip: string; port: number };
+  /** where Asterisk's own monitor directory (spool/monitor) is, as a host path */
+  monitorDir: string;
   phones: Readonly<Record<string, string>>;
   phonePort: number;
   pid: number;
@@ -175,7 +183,7 @@ export async function startAsterisk(opts: StartAsteriskOptions = {}): Promise<As
   }
   const hostDir = mkdtempSync(path.join(root, 'tmp', 'ka-test-'));
   const chrootDir = '/' + path.relative(root, hostDir);
-  for (const sub of ['etc', 'db', 'keys/keys', 'spool', 'run', 'log', 'cache', 'recordings']) {
+  for (const sub of ['etc', 'db', 'keys/keys', 'spool', 'spool/monitor', 'run', 'log', 'cache', 'recordings']) {
     mkdirSync(path.join(hostDir, sub), { recursive: true });
   }
 
@@ -183,6 +191,7 @@ export async function startAsterisk(opts: StartAsteriskOptions = {}): Promise<As
   const sipPort = await freeUdpPort(['127.0.0.1']);
   const trunkPort = await freeUdpPort([TRUNK_IP]);
   const phonePort = await freeUdpPort(Object.values(PHONES));
+  const trunk2 = opts.flavour === 'freepbx' ? { ip: TRUNK2_IP, port: await freeUdpPort([TRUNK2_IP]) } : undefined;
   const amiUser = 'kommo-test';
   const amiSecret = `s${Math.random().toString(36).slice(2, 12)}`;
 
@@ -215,6 +224,8 @@ export async function startAsterisk(opts: StartAsteriskOptions = {}): Promise<As
     globals,
     extraDialplan: opts.extraDialplan ?? '',
     queueMemberTimeout: opts.queueMemberTimeout ?? 15,
+    ...(opts.flavour ? { flavour: opts.flavour } : {}),
+    ...(trunk2 ? { trunk2 } : {}),
   });
   for (const [name, text] of Object.entries({ ...files, ...opts.files })) {
     writeFileSync(path.join(hostDir, name === 'asterisk.conf' ? name : path.join('etc', name)), text);
@@ -287,6 +298,8 @@ export async function startAsterisk(opts: StartAsteriskOptions = {}): Promise<As
     sipPort,
     trunkIp: TRUNK_IP,
     trunkPort,
+    ...(trunk2 ? { trunk2 } : {}),
+    monitorDir: path.join(hostDir, 'spool', 'monitor'),
     phones: PHONES,
     phonePort,
     pid: child.pid ?? -1,

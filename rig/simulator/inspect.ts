@@ -7,7 +7,7 @@
  *   GET  /__sim/counters
  *   GET  /__sim/notifications   popups shown (POST /api/v2/events), `?since=<index>`
  *   POST /__sim/faults     {down: ms} | {up: true} | {slow: ms} | {hang: true | "POST /api/v4/calls"} |
- *                          {fail: count, status?} | {expire: true} | {clear: true}
+ *                          {fail: count, status?, route?: "GET /api/v4/contacts"} | {expire: true} | {clear: true}
  *   POST /__sim/reset
  *   POST /__sim/seed       Partial<SeedData>
  *   POST /__sim/access-token   mint an OAuth access token → {access_token}
@@ -23,7 +23,7 @@ export interface InspectTarget {
   readonly counters: SimCounters;
   readonly faults: {
     down(ms?: number): void; up(): void; slow(ms: number): void; hang(route?: string): void;
-    fail(count: number, status?: number): void; expireAccessTokens(): void; clear(): void;
+    fail(count: number, status?: number, route?: string): void; expireAccessTokens(): void; clear(): void;
   };
   faultSnapshot(): Record<string, unknown>;
   issueAccessToken(): string;
@@ -61,7 +61,8 @@ function faults(sim: InspectTarget, body: unknown): Reply {
   if (typeof body.hang === 'string') { sim.faults.hang(body.hang); done.push('hang'); }
   if (body.fail !== undefined) {
     const status = body.status === undefined ? 500 : num(body.status, 'status');
-    sim.faults.fail(num(body.fail, 'fail'), status);
+    if (body.route !== undefined && typeof body.route !== 'string') fail(400, 'route must be a string such as "POST /api/v4/calls"');
+    sim.faults.fail(num(body.fail, 'fail'), status, body.route);
     done.push('fail');
   }
   if (body.expire === true) { sim.faults.expireAccessTokens(); done.push('expire'); }

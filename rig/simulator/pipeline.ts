@@ -60,11 +60,11 @@ export function handleApi(deps: ApiDeps, req: ApiRequest): ApiOutcome {
     counters.rateLimited += 1;
     return { reply: rateLimited(opts, admission.retryAfterSeconds), route: 'rate-limited', auth: 'none' };
   }
-  const failStatus = faults.takeFailure();
+  const match = deps.router.match(req.method, req.path);
+  const failStatus = faults.takeFailure(routeKey(req, match));
   if (failStatus !== undefined) {
     return { reply: problem(failStatus, `Injected failure (${TITLES[failStatus] ?? failStatus})`), route: 'fault', auth: 'none' };
   }
-  const match = deps.router.match(req.method, req.path);
   const isApi = /^\/api\/v[24](?:\/|$)/.test(req.path);
   let auth: ApiOutcome['auth'] = 'none';
   if (isApi) {

@@ -42,7 +42,7 @@ export interface RigOptions {
   /** Start the bridge in this process (default true). */
   inProcess?: boolean;
   /** Last change of the config file once the simulator runs (e.g. its OAuth refresh token). */
-  deferConfig?: (file: Record<string, unknown>, sim: KommoSimulator) => void;
+  deferConfig?: (file: Record<string, unknown>, sim: KommoSimulator, ast: AsteriskInstance) => void;
 }
 
 export interface Rig {
@@ -112,7 +112,7 @@ async function buildRig(ast: AsteriskInstance, sim: KommoSimulator, opts: RigOpt
     },
     opts.config ?? {},
   );
-  opts.deferConfig?.(file, sim);
+  opts.deferConfig?.(file, sim, ast);
   const configPath = path.join(dataDir, 'config.json');
   await writeFile(configPath, JSON.stringify(file, null, 2));
   const config = buildConfig(file, { env: {} });
@@ -154,7 +154,7 @@ async function buildRig(ast: AsteriskInstance, sim: KommoSimulator, opts: RigOpt
 // Calls
 // ---------------------------------------------------------------------------
 
-export type Peer = 'trunk' | '101' | '102' | '103';
+export type Peer = 'trunk' | 'trunk2' | '101' | '102' | '103';
 
 export interface CallSpec {
   /** Phones (or the trunk, for outbound calls) and how they behave. */
@@ -162,7 +162,7 @@ export interface CallSpec {
   /** Who calls: the trunk (inbound, `caller` is the client's number) or an extension (outbound). */
   from: Peer;
   service: string;
-  scenario?: SippScenario;
+  scenario?: SippScenario | { file: string };
   durationMs?: number;
   caller?: string;
   /** The client's CallerID name (inbound; default `Client`). */
@@ -181,7 +181,11 @@ export interface PlacedCall {
   phones: SippResult[];
 }
 
-function peerAddr(ast: AsteriskInstance, p: Peer): { ip: string; port: number } {
+export function peerAddr(ast: AsteriskInstance, p: Peer): { ip: string; port: number } {
+  if (p === 'trunk2') {
+    if (!ast.trunk2) throw new Error('this Asterisk has no trunk2 (flavour freepbx)');
+    return ast.trunk2;
+  }
   return p === 'trunk' ? { ip: ast.trunkIp, port: ast.trunkPort } : { ip: ast.phones[p]!, port: ast.phonePort };
 }
 

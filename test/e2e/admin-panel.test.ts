@@ -142,7 +142,8 @@ if (problem) {
 
   t.test('Kommo refuses one call: it is failed; retried from the panel, it is registered once', async (t) => {
     const phone = '79995553002';
-    rig.sim.faults.fail(1, 400);
+    // The contact search, not whatever comes first (the popup's POST /api/v2/events does now).
+    rig.sim.faults.fail(1, 400, 'GET /api/v4/contacts');
     const placed = await placeCall(rig, { from: 'trunk', service: '201', caller: phone, durationMs: 1000, uas: [{ at: '101', scenario: 'uas-answer', durationMs: 500 }] });
     t.equal(placed.caller.code, 0);
     await waitFor('the call failed', () => rig.bridge!.registrar.stats().failed === 1, 30_000);

@@ -301,8 +301,23 @@ export class FakeKommo implements RegistrationKommo {
     return this.op('listTasks', [filter], () =>
       this.tasks
         .filter((t) => t.body.entity_type === filter.entityType && t.body.entity_id === filter.entityId)
-        .map((t) => ({ id: t.id, text: String(t.body.text) })),
+        .map((t) => ({
+          id: t.id,
+          text: String(t.body.text),
+          entity_id: t.body.entity_id as number,
+          entity_type: String(t.body.entity_type),
+          is_completed: t.body.is_completed === true,
+          task_type_id: t.body.task_type_id as number,
+          created_at: Math.floor(Date.now() / 1000),
+        })),
     );
+  }
+
+  completeTask(id: number, resultText: string): Promise<void> {
+    return this.op('completeTask', [id, resultText], () => {
+      const t = this.tasks.find((x) => x.id === id);
+      if (t) t.body = { ...t.body, is_completed: true, result: { text: resultText } };
+    });
   }
 
   createCall(body: Record<string, unknown>, opts?: CreateOpts): Promise<CallCreated> {

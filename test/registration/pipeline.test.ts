@@ -16,7 +16,8 @@ t.test('known contact: one search, one call, hooks 11/12 with empty updates send
   t.same(out, { status: 'done' });
   t.equal(h.kommo.count('findContactsByPhone'), 1);
   t.equal(h.kommo.count('createCall'), 1);
-  t.equal(h.kommo.requests.length, 2, 'two Kommo requests for a known contact');
+  t.equal(h.kommo.count('listTasks'), 1, 'registration.tasks.auto_complete (default on): one look for an open call-back task');
+  t.equal(h.kommo.requests.length, 3, 'three Kommo requests for a known contact');
   t.equal(h.kommo.count('createContact'), 0);
   t.equal(h.kommo.count('updateContact'), 0);
   t.equal(h.kommo.count('updateLead'), 0);
@@ -278,7 +279,7 @@ t.test('maybeApplied task: found by listTasks with the same text, not re-created
   const second = h.run(first.record);
   await runPipeline(h.deps, second);
   t.equal(h.kommo.tasks.length, 1);
-  t.equal(h.kommo.count('listTasks'), 1);
+  t.equal(h.kommo.count('listTasks'), 2, 'one look for an open call-back task before the create (auto_complete), one for the create of unknown outcome');
   t.equal(second.record.steps.task_id, h.kommo.tasks[0]!.id);
 });
 
@@ -324,7 +325,7 @@ t.test('Entity not found for a contact we created: fails (not transient)', async
 });
 
 t.test('a warm cache: a repeated caller costs only the call request', async (t) => {
-  const h = harness();
+  const h = harness({ config: settings({ registration: { tasks: { enabled: true, deadline_minutes: 60, task_type_id: 1, auto_complete: false, auto_complete_window_hours: 72 } } }) });
   h.kommo.seedContact({ phones: [PHONE] });
   await runPipeline(h.deps, h.run(newRecord(makeCall())));
   const before = h.kommo.requests.length;
@@ -347,7 +348,7 @@ t.test('no contact but a company has the number: nothing created, the call and t
 });
 
 t.test('the contact call_full already carries (autodistribution) saves the search', async (t) => {
-  const h = harness();
+  const h = harness({ config: settings({ registration: { tasks: { enabled: true, deadline_minutes: 60, task_type_id: 1, auto_complete: false, auto_complete_window_hours: 72 } } }) });
   const c = h.kommo.seedContact({ phones: [PHONE], responsible_user_id: 5002 });
   const run = h.run(newRecord(makeCall({ entity: { id: c.id, type: 'contacts', name: 'Known', responsible_user_id: 5002 } })));
   await runPipeline(h.deps, run);

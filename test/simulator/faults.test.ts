@@ -32,6 +32,15 @@ t.test('fail(count, status) answers problem+json for the next count requests', a
   t.equal((await call(sim, 'GET', '/api/v4/account')).status, 500, 'default 500');
 });
 
+t.test('fail(count, status, route) fails only that route: other requests pass and do not use it up', async (t) => {
+  const sim = await withSim(t);
+  sim.faults.fail(1, 400, 'POST /api/v4/contacts');
+  t.equal((await call(sim, 'GET', '/api/v4/account')).status, 200, 'another route answers');
+  t.equal((await call(sim, 'POST', '/api/v4/contacts', [{ name: 'x' }])).status, 400, 'the route fails');
+  t.equal(sim.state.contacts.size, 0, 'and changes nothing');
+  t.equal((await call(sim, 'POST', '/api/v4/contacts', [{ name: 'x' }])).status, 200, 'once');
+});
+
 t.test('slow(ms) delays answers', async (t) => {
   const sim = await withSim(t);
   sim.faults.slow(200);

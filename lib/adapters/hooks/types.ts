@@ -232,7 +232,13 @@ export interface HookInputs {
   process_lead_creation_params: { call_full: CallFull; params: KommoLeadBody };
   process_originate_params: OriginateInput;
   process_record_file_path: { call_full: CallFull; path: string };
-  process_task_creation_params: { call_full: CallFull; params: KommoTaskBody };
+  /**
+   * `action` absent: a call-back task is about to be created. `action: "complete"`
+   * (registration.tasks.auto_complete): the open call-back task `task_id` is about to be
+   * completed; `params` is that task with `is_completed: true` and `result_text`; return
+   * `is_completed: false` to leave it open, or another `result_text`.
+   */
+  process_task_creation_params: { call_full: CallFull; params: KommoTaskBody; action?: 'complete'; task_id?: number };
   process_autodistribution: AutodistributionInput;
   post_registration: { call_full: CallFull; registered: RegisteredIds };
   process_contact_update_params: { call_full: CallFull; params: KommoEntityUpdate };

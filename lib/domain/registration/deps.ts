@@ -23,6 +23,11 @@ export interface RegTask {
   entity_id?: number | null;
   entity_type?: string | null;
   is_completed?: boolean | null;
+  task_type_id?: number | null;
+  /** Unix seconds. */
+  created_at?: number | null;
+  complete_till?: number | null;
+  responsible_user_id?: number | null;
 }
 
 export interface RegNote {
@@ -60,6 +65,8 @@ export interface RegistrationKommo {
   createUnsortedSip(body: UnsortedSipCreate, opts?: CreateOpts): Promise<UnsortedCreated>;
   createTask(body: TaskCreate, opts?: CreateOpts): Promise<{ id: number }>;
   listTasks(filter: { entityType: string; entityId: number; isCompleted?: boolean }): Promise<readonly RegTask[]>;
+  /** Complete a task with a result text (`registration.tasks.auto_complete`). */
+  completeTask(id: number, resultText: string): Promise<void>;
   createCall(body: CallCreate, opts?: CreateOpts): Promise<CallCreated>;
   /** A contact with its leads (to find a lead whose create's answer was lost); null when gone. */
   getContact(id: number): Promise<RegContact | null>;

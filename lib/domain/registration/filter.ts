@@ -7,6 +7,8 @@
  * 2. the black lists (extensions, trunks, numbers): any match → not registered;
  * 3. the white lists: when any of them is non-empty, the call must match at least one
  *    entry of the non-empty lists;
+ * 3b. at `call_ended`, the first matching per-number rule (`registration.rules`, ./rules.ts)
+ *    with `register: false`;
  * 4. hook 1, with `call_stage`: its `result` decides. A broken hook falls back to "yes"
  *    (the built-in decision), so a failing customization never loses a call.
  *
@@ -19,6 +21,7 @@ import type { Logger } from 'pino';
 import type { CallFull, CallStage } from '../call/types.js';
 import { createPhoneRewriter, isInternalNumber, normalizeClientPhone, phonesMatch, type PhoneRewriter } from '../../platform/phone.js';
 import { extensionsOf, rawClientNumber, trunksOf } from './call-facts.js';
+import { matchRule } from './rules.js';
 import type { RegistrationHooks, RegistrationSettings } from './deps.js';
 
 export type FilterVerdict = { register: true } | { register: false; reason: string };
@@ -71,6 +74,9 @@ export async function registrationVerdict(stage: CallStage, call: CallFull, deps
   const rewriter = deps.rewriter ?? createPhoneRewriter(deps.config.phone.rewrite_rules);
   const builtIn = builtInVerdict(call, deps.config, rewriter);
   if (!builtIn.register) return builtIn;
+  // Per-number rules decide on the finished call only (before the end an answered call
+  // still looks missed); a rule with a `client` criterion waits for the contact search.
+  if (stage === 'call_ended' && matchRule(deps.config.registration.rules, call)?.register === false) return { register: false, reason: 'rule' };
   const out = await deps.hooks.run('need_registration', { call_full: call, call_stage: stage }, { result: true }, { logger: deps.logger });
   return out.data.result === false ? { register: false, reason: 'hook_need_registration' } : { register: true };
 }

@@ -19,10 +19,12 @@ import type { KommoTaskBody } from '../../adapters/hooks/types.js';
 import type { RecordingCandidateRef } from './deps.js';
 import { isInternalNumber, normalizeClientPhone, digitsOnly } from '../../platform/phone.js';
 import { KommoError } from '../../adapters/kommo/errors.js';
+import { completeCallBackTasks, openCallBackTasks } from './task-closing.js';
 import { callBody, compact, taskBody, taskTarget, toKommoCall, toKommoTask } from './bodies.js';
 import { isMissed } from '../call/facts.js';
 import { rawClientNumber } from './call-facts.js';
 import { resolveEntities } from './entities.js';
+import { matchRule, withRule } from './rules.js';
 import { registrationVerdict } from './filter.js';
 import { callView, clearIntent, createOnce, uncertain, type PipelineDeps, type PipelineRun } from './run-context.js';
 
@@ -74,9 +76,14 @@ export async function runPipeline(deps: PipelineDeps, run: PipelineRun): Promise
 
   // 2–3. Contact, lead or incoming lead.
   if (!run.record.steps.entities_done) {
-    const resolve = (): ReturnType<typeof resolveEntities> => resolveEntities(deps, run, phone);
+    // a per-number rule for an unknown client shapes what is created (before hooks 4, 5, 13)
+    const ruled = { ...deps, config: withRule(deps.config, matchRule(deps.config.registration.rules, run.record.call, false)) };
+    const resolve = (): ReturnType<typeof resolveEntities> => resolveEntities(ruled, run, phone);
     const outcome = deps.phoneLock ? await deps.phoneLock.run(phone, resolve) : await resolve();
     if (outcome === 'unknown_client') return { status: 'skipped', reason: 'unknown_client' };
+    const s = run.record.steps;
+    const known = !s.contact_created && s.unsorted_uid === undefined && (s.contact_id !== undefined || s.company_id !== undefined);
+    if (known && matchRule(deps.config.registration.rules, run.record.call, true)?.register === false) return { status: 'skipped', reason: 'rule' };
     await run.save((s) => {
       s.entities_done = true;
     });
@@ -97,8 +104,10 @@ export async function runPipeline(deps: PipelineDeps, run: PipelineRun): Promise
   }
   run.checkpoint();
 
-  // 5. Call-back task.
+  // 5. Call-back task (missed), or completing the open one (answered, auto_complete).
   if (run.record.steps.task_id === undefined) await createCallBackTask(deps, run, phone);
+  run.checkpoint();
+  if (!run.record.steps.tasks_completed_done && autoCompletes(deps.config, run.record.call)) await completeCallBackTasks(deps, run, phone);
   run.checkpoint();
 
   // 6. Hook 10.
@@ -120,6 +129,12 @@ export async function runPipeline(deps: PipelineDeps, run: PipelineRun): Promise
     });
   }
   return { status: 'done' };
+}
+
+/** An answered call completes the client's open call-back tasks (registration.tasks). */
+function autoCompletes(config: PipelineDeps['config'], call: PipelineRun['record']['call']): boolean {
+  const tasks = config.registration.tasks;
+  return tasks.enabled && tasks.auto_complete && !isMissed(call);
 }
 
 /** Default bound of the recording step: MixMonitor's close + hook 7 + a conversion, with room. */
@@ -273,6 +288,16 @@ async function createCallBackTask(deps: PipelineDeps, run: PipelineRun, phone: s
   if (!target) {
     log.warn('missed call has no Kommo entity to put a call-back task on');
     return noTask();
+  }
+  if (config.registration.tasks.auto_complete && !uncertain(run, 'task')) {
+    const open = await openCallBackTasks(deps, run, phone);
+    if (open.length > 0) {
+      await run.save((s) => {
+        s.task_id = open[0]!.id;
+      });
+      log.info({ task_id: open[0]!.id }, 'the client has an open call-back task already; not creating a second one');
+      return;
+    }
   }
   const defaults = taskBody(call, phone, target, run.record.steps, config, deps.now());
   const body: KommoTaskBody = (

@@ -50,6 +50,10 @@ export interface StepResults {
   call_entity_type?: string;
   /** Task id, or 0 when no task was needed. */
   task_id?: number;
+  /** auto_complete: call-back tasks completed by this (answered) call, saved one by one. */
+  tasks_completed?: number[];
+  /** auto_complete: the completion step is over. */
+  tasks_completed_done?: boolean;
   post_registration_done?: boolean;
   /**
    * Write-ahead intent of a create: the request_id sent. Present while the create

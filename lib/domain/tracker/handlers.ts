@@ -48,6 +48,23 @@ function channelState(tx: Tx, e: AmiEventOf<'newchannel'> | AmiEventOf<'newstate
   else if (state === 6 && cur.ch.requested) tx.accept(cur);
 }
 
+/**
+ * A phone of another call takes this call over — a directed pickup (`Pickup()` answers the
+ * dialler with the picker's channel), a parked call taken from its slot: its call joins
+ * `host`'s now (the older linkedid wins, as Asterisk will make it), instead of when a later
+ * event happens to carry the shared linkedid, and the phone's leg becomes a conversation
+ * that was answered now.
+ */
+function takeOver(tx: Tx, host: Found, joiner: Found): void {
+  let key = joiner.key;
+  if (host.key !== joiner.key) {
+    const older = olderLinkedid(host.key, joiner.key, callStart(tx.call(host.key)), callStart(tx.call(joiner.key)));
+    key = tx.merge(older === host.key ? joiner.key : host.key, older);
+  }
+  const ch = tx.call(key).channels.get(joiner.ch.id);
+  if (ch && ch.kind === 'extension') tx.accept({ key, ch });
+}
+
 type Handlers = { [K in AmiEventName]?: (tx: Tx, e: AmiEventOf<K>) => void };
 
 export const HANDLERS: Handlers = {
@@ -77,13 +94,16 @@ export const HANDLERS: Handlers = {
   },
 
   dialend(tx, e) {
-    tx.find(e, '');
+    const caller = tx.find(e, '');
     const dest = tx.find(e, 'dest');
     if (!dest) return;
     const status = str(e, 'dialstatus').toUpperCase();
     const ch = { ...dest.ch, dialStatus: status };
     tx.putChan(dest.key, ch);
-    if (status === 'ANSWER') tx.accept({ key: dest.key, ch });
+    if (status !== 'ANSWER') return;
+    // answered by a channel of another call: a pickup (the picker replaced the dialled phone)
+    if (caller && caller.key !== dest.key) takeOver(tx, caller, { key: dest.key, ch });
+    else tx.accept({ key: dest.key, ch });
   },
 
   bridgeenter(tx, e) {
@@ -153,6 +173,12 @@ export const HANDLERS: Handlers = {
   queuecallerabandon(tx, e) {
     const f = tx.find(e, '');
     if (f) tx.patchCall(f.key, { abandoned: true });
+  },
+
+  unparkedcall(tx, e) {
+    const parkee = tx.find(e, 'parkee');
+    const retriever = tx.find(e, 'retriever');
+    if (parkee && retriever) takeOver(tx, parkee, retriever);
   },
 
   localbridge(tx, e) {

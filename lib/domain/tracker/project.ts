@@ -214,11 +214,49 @@ function conversationUser(ctx: TrackerContext, c2c: ClickToCall | undefined, ch:
   return userExt ? ctx.classifier.user(userExt) : null;
 }
 
+/** Trailing digits of a dialplan exten (`FM101` → `101`, `FMPR-101` → `101`), or ''. */
+function trailingNumber(exten: string): string {
+  return /([0-9]+)$/.exec(exten)?.[1] ?? '';
+}
+
+/**
+ * The employee's extension behind a forwarded leg: an external leg of an incoming call
+ * dialled through a Local channel (Follow-Me to a mobile, an external number in a ring
+ * group) rings on the employee's behalf, not at a new client. The employee is the
+ * extension the caller was at when it dialled that Local (`FM101` of FreePBX's
+ * `ext-findmefollow`), else the one employee rung alongside it in the same Dial; '' when
+ * neither names a known Kommo user. Undefined when the leg is not forwarded.
+ */
+export function forwardedFor(call: CallRec, ch: ChanRec, ctx: TrackerContext): string | undefined {
+  if (!isExternal(ch)) return undefined;
+  const half2 = call.channels.get(ch.dialer);
+  if (!half2 || half2.kind !== 'local') return undefined;
+  const half1 = localPeer(call, half2);
+  const fromExten = trailingNumber(half1?.dialExten ?? '');
+  if (fromExten && ctx.classifier.user(fromExten)) return fromExten;
+  if (!half1) return '';
+  // siblings: the other Local pairs the same channel dialled, and the phones they rang
+  const exts = new Set<string>();
+  for (const other of call.channels.values()) {
+    if (other.kind !== 'local' || other.half !== 1 || other.id === half1.id || other.dialer !== half1.dialer) continue;
+    const peer = localPeer(call, other);
+    for (const leg of call.channels.values()) if (peer && leg.dialer === peer.id && leg.ext && ctx.classifier.user(leg.ext)) exts.add(leg.ext);
+  }
+  return exts.size === 1 ? [...exts][0]! : '';
+}
+
 export function projectCall(call: CallRec, ctx: TrackerContext): CallFull {
   const t = ctx.formatTime;
-  const convs = conversationsOf(call);
   const primary = primaryOf(call) as ChanRec;
   const c2c = clickToCallOf(call, primary);
+  // an incoming call's forwarded legs are the employee's (ext set: counted as internal)
+  const convs =
+    isExternal(primary) && !c2c?.clickToCall
+      ? conversationsOf(call).map((ch) => {
+          const ext = forwardedFor(call, ch, ctx);
+          return ext === undefined ? ch : { ...ch, ext: ext || ch.endpoint };
+        })
+      : conversationsOf(call);
   const type = callType(call, convs, c2c);
   const rel = relevant(type, convs, c2c);
   const answeredConvs = rel.filter((c) => c.accepted);

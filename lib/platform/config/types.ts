@@ -107,6 +107,24 @@ export interface ListsConfig {
   numbers: string[];
 }
 
+/** A per-number rule (registration.rules): first match wins; absent criteria match anything. */
+export interface RegistrationRule {
+  /** Dialled numbers (DIDs) of incoming calls, digits. */
+  dids?: string[];
+  /** Trunk endpoint names (or trunk numbers) the call went through. */
+  trunks?: string[];
+  calls?: Array<'incoming_answered' | 'incoming_missed' | 'outgoing'>;
+  client?: 'known' | 'unknown';
+  /** false: the call is not registered. */
+  register?: boolean;
+  /** What an unknown client gets: a lead with the contact, an incoming lead, or the contact only. */
+  create?: 'lead' | 'incoming_lead' | 'contact';
+  pipeline_id?: number;
+  status_id?: number;
+  /** Tag on what is created (instead of kommo.tag). */
+  tag?: string;
+}
+
 export interface RegistrationConfig {
   register_internal: boolean;
   create_contact: boolean;
@@ -115,7 +133,17 @@ export interface RegistrationConfig {
   lead_status_id?: number;
   /** Create an incoming lead (leads/unsorted/sip) instead of contact + lead. */
   use_unsorted: boolean;
-  tasks: { enabled: boolean; deadline_minutes: number; task_type_id: number };
+  tasks: {
+    enabled: boolean;
+    deadline_minutes: number;
+    task_type_id: number;
+    /** Complete the open call-back task once the client is reached; one open call-back task per client. */
+    auto_complete: boolean;
+    /** How far back (hours) an open call-back task counts for auto_complete. */
+    auto_complete_window_hours: number;
+  };
+  /** Per-number rules, applied before the hooks (lib/domain/registration/rules.ts). */
+  rules: RegistrationRule[];
   blacklist: ListsConfig;
   /** When any whitelist is non-empty, only matching calls are registered. */
   whitelist: ListsConfig;

@@ -10,7 +10,7 @@ import { AMI_NAME_EXPECT, AMI_NAME_PATTERN, amiSecretEnvName } from './ami.js';
 import { AMBIGUOUS_AMI_SECRET, envVarFor } from './env.js';
 import type {
   AgiConfig, AmiConfig, Config, CustomizationsConfig, HttpConfig, KommoConfig, KommoOAuthConfig, NotificationsConfig,
-  ListsConfig, OriginateConfig, PbxConfig, PhoneConfig, RecordingsConfig, RegistrationConfig, ReprocessConfig, RewriteRule,
+  ListsConfig, OriginateConfig, RegistrationRule, PbxConfig, PhoneConfig, RecordingsConfig, RegistrationConfig, ReprocessConfig, RewriteRule,
 } from './types.js';
 
 /** The 13 customization hooks — one list, in lib/platform/hook-names.ts. */
@@ -189,6 +189,21 @@ export const schema: SchemaNode = obj<Config>('The configuration file', {
       enabled: bool('Create a call-back task for a missed incoming or unanswered outgoing call.'),
       deadline_minutes: int(1, 525_600, 'Task due time, minutes after the call.'),
       task_type_id: positiveId('Kommo task type (1 call, 2 meeting, 3 email).'),
+      auto_complete: bool('When the client of a missed call is reached (an answered call, either direction), complete the open call-back task with "Reached on <date> by <user>" (through hook 8, `action: "complete"`); and while one is open, a new missed call creates no second one.'),
+      auto_complete_window_hours: int(1, 8760, 'Only call-back tasks created this many hours before the call count for auto_complete.'),
+    }),
+    rules: list(obj<RegistrationRule>('rule', {
+      dids: list(digits('A DID.'), 'Dialled numbers (DIDs) of incoming calls; the rule matches when the call came in on one of them.', { optional: true }),
+      trunks: list(trunkName('A trunk.'), 'Trunk endpoint names (or trunk numbers); the rule matches when the call went through one of them.', { optional: true }),
+      calls: list(str('A call type.', { enum: ['incoming_answered', 'incoming_missed', 'outgoing'] }), 'Call types the rule matches: `incoming_answered`, `incoming_missed`, `outgoing`.', { optional: true }),
+      client: str('`known` (a contact or company has the number) or `unknown`.', { enum: ['known', 'unknown'], optional: true }),
+      register: bool('`false`: the call is not registered (an unknown client\'s rule is applied after the contact search: nothing is created).', { optional: true }),
+      create: str('What an unknown client gets: `lead` (contact + lead), `incoming_lead` (leads/unsorted/sip), `contact` (contact only).', { enum: ['lead', 'incoming_lead', 'contact'], optional: true }),
+      pipeline_id: positiveId('Pipeline of the created lead or incoming lead.', { optional: true }),
+      status_id: positiveId('Status of the created lead.', { optional: true }),
+      tag: str('Tag on the created contact and lead (instead of `kommo.tag`).', { optional: true }),
+    }), 'Per-number rules, first match wins, applied before the hooks (hooks get the bodies they shape). Criteria left out match anything.', {
+      example: [{ dids: ['74951234567'], calls: ['incoming_answered', 'incoming_missed'], client: 'unknown', create: 'incoming_lead', pipeline_id: 7654321, tag: 'moscow-line' }, { trunks: ['fax-trunk'], register: false }],
     }),
     blacklist: lists('blacklist', 'Calls matching any of these lists are not registered.'),
     whitelist: lists('whitelist', 'When any of these lists is non-empty, only calls matching one of them are registered.'),

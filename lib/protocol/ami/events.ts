@@ -151,6 +151,8 @@ export interface AmiEventMap {
     calleridnum: string;
     calleridname: string;
   };
+  /** A parked call taken from its slot by the retriever (res_parking). */
+  unparkedcall: Prefixed<'parkee'> & Prefixed<'retriever'> & { parkinglot?: string; parkingspace?: string };
   localbridge: Prefixed<'localone'> & Prefixed<'localtwo'> & { context: string; exten: string; localoptimization: string };
   rename: ChannelSnapshot & { newname: string };
   coreshowchannel: ChannelSnapshot & {
