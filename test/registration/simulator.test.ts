@@ -110,25 +110,25 @@ function contactsByPhone(sim: KommoSimulator): Map<string, number> {
   return out;
 }
 
-t.test('requests per registered call for a known contact: 2 cold, 1 with a warm cache, + 1 call-back task look (tasks.auto_complete)', async (t) => {
+t.test('requests per registered call for a known contact: 2 cold, 1 with a warm cache', async (t) => {
   const r = await rig(t);
   r.sim.seed({ contacts: [{ name: 'Known', phones: ['+7 999 000-00-01'], responsible_user_id: U.maria }] });
   const before = r.api().length;
   await r.registrar.submit(makeCall({ client: '+79990000001', legs: [{ ext: '101', answered: true }] }));
   await r.registrar.idle();
   const first = r.api().slice(before);
-  t.same(first.map((x) => `${x.method} ${x.path} ${x.status}`), ['GET /api/v4/contacts 200', 'POST /api/v4/calls 200', 'GET /api/v4/tasks 204']);
+  t.same(first.map((x) => `${x.method} ${x.path} ${x.status}`), ['GET /api/v4/contacts 200', 'POST /api/v4/calls 200']);
 
   const mid = r.api().length;
   await r.registrar.submit(makeCall({ client: '89990000001', legs: [{ ext: '102', answered: true }] }));
   await r.registrar.idle();
-  t.same(r.api().slice(mid).map((x) => `${x.method} ${x.path}`), ['POST /api/v4/calls', 'GET /api/v4/tasks'], 'warm cache: only the call (and the look for an open call-back task)');
+  t.same(r.api().slice(mid).map((x) => `${x.method} ${x.path}`), ['POST /api/v4/calls'], 'warm cache: only the call');
 
-  // A missed call adds exactly its call-back task (after looking for an open one).
+  // A missed call adds exactly its call-back task.
   const mid2 = r.api().length;
   await r.registrar.submit(makeCall({ client: '+79990000001', legs: [{ ext: '101' }] }));
   await r.registrar.idle();
-  t.same(r.api().slice(mid2).map((x) => `${x.method} ${x.path}`), ['POST /api/v4/calls', 'GET /api/v4/tasks', 'POST /api/v4/tasks']);
+  t.same(r.api().slice(mid2).map((x) => `${x.method} ${x.path}`), ['POST /api/v4/calls', 'POST /api/v4/tasks']);
 
   const [c1, c2, c3] = r.sim.state.calls;
   t.match(c1?.body, { direction: 'inbound', call_status: 4, created_by: U.ivan, responsible_user_id: U.ivan, phone: '79990000001' });

@@ -149,3 +149,34 @@ t.test('every write is a whole JSON document (write-temp + rename)', async (t) =
   t.equal(JSON.parse(text).attempts, 19, 'updates of one record are serialised in order');
   t.same((await readdir(path.join(dataDir, 'calls'))).sort(), ['quarantine', 'w.json'], 'no temp file left');
 });
+
+t.test('callBackTasks: a client\'s call-back tasks that no later call completed, from memory, across a reopen', async (t) => {
+  const dataDir = await tempDir();
+  const store = await openCallStore({ dataDir, logger: silentLogger() });
+  const same = (want: string) => (phone: string): boolean => phone.slice(-10) === want.slice(-10);
+  const missed = await store.put(makeCall({ linkedid: '1700000100.1' }));
+  t.same(store.callBackTasks(same('79991234567'), 0), [], 'no client number, no task yet');
+  await store.update(missed.record.id, (r) => {
+    r.steps.client_phone = '79991234567';
+    r.steps.task_id = 601;
+  });
+  const other = await store.put(makeCall({ linkedid: '1700000100.2' }));
+  await store.update(other.record.id, (r) => {
+    r.steps.client_phone = '79990000000';
+    r.steps.task_id = 602;
+  });
+  t.same(store.callBackTasks(same('89991234567'), 0), [601], 'the client\'s task (last digits match), not the other client\'s');
+  t.same(store.callBackTasks(same('79991234567'), missed.record.call_started_at + 1), [], 'a call before the window does not count');
+  t.same(store.callBackTasks(same('70000000000'), 0), [], 'a client without a call-back task: nothing to ask Kommo');
+  const reached = await store.put(makeCall({ linkedid: '1700000100.3' }));
+  await store.update(reached.record.id, (r) => {
+    r.steps.client_phone = '79991234567';
+    r.steps.tasks_completed = [601];
+  });
+  t.same(store.callBackTasks(same('79991234567'), 0), [], 'completed by a later call');
+  await store.close();
+  const reopened = await openCallStore({ dataDir, logger: silentLogger() });
+  t.same(reopened.callBackTasks(same('79990000000'), 0), [602], 'rebuilt from the journal at open');
+  t.same(reopened.callBackTasks(same('79991234567'), 0), [], 'completions too');
+  await reopened.close();
+});

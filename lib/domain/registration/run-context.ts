@@ -25,6 +25,12 @@ export interface PipelineDeps {
   recordings?: RecordingLinker;
   /** Upper bound of the recording link step (ms); past it the call goes on with `""`. */
   recordingTimeoutMs?: number;
+  /**
+   * The journal's call-back tasks of a client not yet completed by a later call
+   * (`CallStore.callBackTasks`): auto_complete asks Kommo only when there is one.
+   * Absent → Kommo is always asked.
+   */
+  callBackTasks?: (phone: string, sinceMs: number) => number[];
 }
 
 export interface PipelineRun {

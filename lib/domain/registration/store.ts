@@ -74,6 +74,12 @@ export interface CallStore {
   listByPeriod(from: number | Date, to: number | Date): Promise<CallRecord[]>;
   /** Read-only, from the in-memory index (no file read): call start times (Unix ms) in [from, to). */
   startTimes(from: number, to: number): number[];
+  /**
+   * Ids of call-back tasks that calls of a client (`samePhone`) started since `sinceMs`
+   * created and no later call completed — from memory, no I/O. Tasks created by hand in
+   * Kommo are not here; records past the retention neither.
+   */
+  callBackTasks(samePhone: (phone: string) => boolean, sinceMs: number): number[];
   /** Failed (or pending) record(s) → pending, attempts 0, due now. Returns the ids reset. */
   markForRetry(target: string | 'all-failed'): Promise<string[]>;
   stats(): StoreStats;
@@ -87,6 +93,26 @@ interface IndexEntry {
   next_attempt_at: number;
   call_started_at: number;
   updated_at: number;
+  /** The client number, once known (`steps.client_phone`). */
+  phone?: string;
+  /** The call-back task this call created or adopted (`steps.task_id` > 0). */
+  task_id?: number;
+  /** Call-back tasks this call completed (`steps.tasks_completed`). */
+  tasks_completed?: readonly number[];
+}
+
+/** What the index keeps of a record. */
+function indexEntry(rec: CallRecord): IndexEntry {
+  const s = rec.steps;
+  return {
+    status: rec.status,
+    next_attempt_at: rec.next_attempt_at,
+    call_started_at: rec.call_started_at,
+    updated_at: rec.updated_at,
+    ...(s.client_phone ? { phone: s.client_phone } : {}),
+    ...(s.task_id ? { task_id: s.task_id } : {}),
+    ...(s.tasks_completed?.length ? { tasks_completed: s.tasks_completed } : {}),
+  };
 }
 
 function isRecord(value: unknown, id: string): value is CallRecord {
@@ -192,12 +218,7 @@ export async function openCallStore(opts: StoreOptions): Promise<CallStore> {
       await unlink(tmp).catch(() => undefined);
       throw new RegistrationError('REGISTRATION_STORE_IO', `cannot write journal record ${rec.id}`, { cause, id: rec.id });
     }
-    index.set(rec.id, {
-      status: rec.status,
-      next_attempt_at: rec.next_attempt_at,
-      call_started_at: rec.call_started_at,
-      updated_at: rec.updated_at,
-    });
+    index.set(rec.id, indexEntry(rec));
   }
 
   function withLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
@@ -239,12 +260,7 @@ export async function openCallStore(opts: StoreOptions): Promise<CallStore> {
     if (!SAFE_ID.test(id)) continue;
     const rec = await readRecord(id);
     if (!rec) continue;
-    index.set(id, {
-      status: rec.status,
-      next_attempt_at: rec.next_attempt_at,
-      call_started_at: rec.call_started_at,
-      updated_at: rec.updated_at,
-    });
+    index.set(id, indexEntry(rec));
   }
 
   const qualify = opts.qualifyIds === true;
@@ -314,6 +330,17 @@ export async function openCallStore(opts: StoreOptions): Promise<CallStore> {
       const tt = typeof to === 'number' ? to : to.getTime();
       const out = await readMany((e) => e.call_started_at >= f && e.call_started_at < tt);
       return out.sort((a, b) => a.call_started_at - b.call_started_at);
+    },
+
+    callBackTasks(samePhone, sinceMs) {
+      const created: number[] = [];
+      const completed = new Set<number>();
+      for (const e of index.values()) {
+        if (e.phone === undefined || e.call_started_at < sinceMs || !samePhone(e.phone)) continue;
+        if (e.task_id !== undefined) created.push(e.task_id);
+        for (const id of e.tasks_completed ?? []) completed.add(id);
+      }
+      return created.filter((id) => !completed.has(id));
     },
 
     startTimes(from, to) {

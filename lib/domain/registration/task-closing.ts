@@ -11,8 +11,12 @@
  *
  * "Call-back task" = an open task of the configured `task_type_id` on the entity the
  * connector puts the client's call-back tasks on (`taskTarget`: the lead, else the contact
- * or company), created within the window. Tasks an employee created by hand of the same type count too: reaching the client
- * is what they asked for.
+ * or company), created within the window. Kommo is asked (one `GET /api/v4/tasks`) only
+ * when the journal holds a call-back task this connector made for the client within the
+ * window and no later call completed (`PipelineDeps.callBackTasks`, from memory): the
+ * calls of clients with no call-back task — nearly all of them — cost no request. When
+ * Kommo is asked, every open call-back task on the entity counts, one an employee made by
+ * hand of the same type too: reaching the client is what it asked for.
  */
 import { talkedConversation } from '../call/facts.js';
 import type { KommoTaskBody } from '../../adapters/hooks/types.js';
@@ -37,6 +41,7 @@ export async function openCallBackTasks(deps: PipelineDeps, run: PipelineRun, ph
   const target = taskTarget(run.record.call, steps, phone);
   if (!target) return [];
   const sinceSec = Math.floor(deps.now() / 1000) - tasks.auto_complete_window_hours * 3600;
+  if (deps.callBackTasks && deps.callBackTasks(phone, sinceSec * 1000).length === 0) return [];
   const out: RegTask[] = [];
   for (const entity of [{ entityType: target.entity_type, entityId: target.entity_id }]) {
     const list = await deps.kommo.listTasks({ ...entity, isCompleted: false });

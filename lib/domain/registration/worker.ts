@@ -17,7 +17,7 @@
  */
 import type { Logger } from 'pino';
 import type { CallFull, CallStage } from '../call/types.js';
-import { createPhoneRewriter } from '../../platform/phone.js';
+import { createPhoneRewriter, phonesMatch } from '../../platform/phone.js';
 import { rawClientNumber } from './call-facts.js';
 import { ContactCache } from './contact-cache.js';
 import { PhoneLock } from './phone-lock.js';
@@ -102,6 +102,7 @@ export function createRegistrar(opts: RegistrarOptions): Registrar {
   const deps: PipelineDeps = {
     config, kommo, hooks, cache, rewriter, now,
     phoneLock: new PhoneLock(config.phone.match_digits),
+    callBackTasks: (phone, sinceMs) => store.callBackTasks((other) => phonesMatch(other, phone, config.phone.match_digits), sinceMs),
     ...(opts.recordings ? { recordings: opts.recordings } : {}),
     ...(opts.recordingTimeoutMs !== undefined ? { recordingTimeoutMs: opts.recordingTimeoutMs } : {}),
   };

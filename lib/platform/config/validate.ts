@@ -190,7 +190,7 @@ export const schema: SchemaNode = obj<Config>('The configuration file', {
       deadline_minutes: int(1, 525_600, 'Task due time, minutes after the call.'),
       task_type_id: positiveId('Kommo task type (1 call, 2 meeting, 3 email).'),
       auto_complete: bool('When the client of a missed call is reached (an answered call, either direction), complete the open call-back task with "Reached on <date> by <user>" (through hook 8, `action: "complete"`); and while one is open, a new missed call creates no second one.'),
-      auto_complete_window_hours: int(1, 8760, 'Only call-back tasks created this many hours before the call count for auto_complete.'),
+      auto_complete_window_hours: int(1, 168, 'Only call-back tasks created this many hours before the call count for auto_complete. At most 168 (the journal keeps done calls 7 days, and the connector asks Kommo for open call-back tasks only when its journal holds one for the client).'),
     }),
     rules: list(obj<RegistrationRule>('rule', {
       dids: list(digits('A DID.'), 'Dialled numbers (DIDs) of incoming calls; the rule matches when the call came in on one of them.', { optional: true }),
