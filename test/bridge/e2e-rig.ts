@@ -317,3 +317,19 @@ export async function amiAction(rig: Rig, fields: { action: string } & Record<st
 
 export const bridgeEnterOf = (ext: string) => (e: Record<string, unknown>): boolean =>
   e['event'] === 'bridgeenter' && String(e['channel'] ?? '').startsWith(`PJSIP/${ext}-`);
+
+/**
+ * A client calls the main number, 101 answers and, `transferAfterMs` after its answer,
+ * blind-transfers the call over AMI to 102, which answers.
+ */
+export function placeBlindTransfer(rig: Rig, phone: string, opts: { durationMs: number; transferAfterMs: number }): Promise<PlacedCall> {
+  return placeCall(rig, {
+    from: 'trunk', service: '201', caller: phone, durationMs: opts.durationMs,
+    uas: [{ at: '101', scenario: 'uas-answer', durationMs: 500 }, { at: '102', scenario: 'uas-answer', durationMs: 1000 }],
+    during: async (rig) => {
+      const enter = await nextEvent(rig, bridgeEnterOf('101'), 'BridgeEnter of 101');
+      await sleep(opts.transferAfterMs);
+      await amiAction(rig, { action: 'BlindTransfer', channel: String(enter['channel']), context: 'from-internal', exten: '102' });
+    },
+  });
+}

@@ -4,7 +4,7 @@
 import t from 'tap';
 import { asteriskRootProblem } from '../../rig/sandbox/asterisk.js';
 import {
-  amiAction, bridgeEnterOf, callsFor, contactsWith, nextEvent, placeCall, sleep, startRig, tasksMentioning, U, waitRegistered, type Rig,
+  amiAction, bridgeEnterOf, callsFor, contactsWith, nextEvent, placeBlindTransfer, placeCall, sleep, startRig, tasksMentioning, U, waitRegistered, type Rig,
 } from '../bridge/e2e-rig.js';
 
 const problem = asteriskRootProblem();
@@ -53,15 +53,7 @@ if (problem) {
 
   t.test('blind transfer: 101 answers, transfers to 102, 102 answers', async (t) => {
     const phone = '79995551003';
-    await placeCall(rig, {
-      from: 'trunk', service: '201', caller: phone, durationMs: 8000,
-      uas: [{ at: '101', scenario: 'uas-answer', durationMs: 500 }, { at: '102', scenario: 'uas-answer', durationMs: 1000 }],
-      during: async (rig) => {
-        const enter = await nextEvent(rig, bridgeEnterOf('101'), 'BridgeEnter of 101');
-        await sleep(1000);
-        await amiAction(rig, { action: 'BlindTransfer', channel: String(enter['channel']), context: 'from-internal', exten: '102' });
-      },
-    });
+    await placeBlindTransfer(rig, phone, { durationMs: 8000, transferAfterMs: 1000 });
     await waitRegistered(rig, phone);
     // 102 rings 1 s after the transfer and talks until the caller hangs up (~8 s after its answer).
     oneAnsweredCall(t, phone, U.maria, 3, 8);

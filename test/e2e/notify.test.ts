@@ -4,7 +4,7 @@
 import t from 'tap';
 import { asteriskRootProblem } from '../../rig/sandbox/asterisk.js';
 import type { CallNotificationRecord } from '../../rig/simulator/types.js';
-import { amiAction, bridgeEnterOf, callsFor, nextEvent, placeCall, sleep, startRig, U, waitFor, waitRegistered, type Rig } from '../bridge/e2e-rig.js';
+import { bridgeEnterOf, callsFor, nextEvent, placeBlindTransfer, placeCall, startRig, U, waitFor, waitRegistered, type Rig } from '../bridge/e2e-rig.js';
 
 const KNOWN = '79995553001';
 const digits = (s: string): string => s.replace(/\D/g, '');
@@ -75,15 +75,7 @@ if (problem) {
 
   t.test('blind transfer 101 → 102: the target is notified when its phone rings', async (t) => {
     const phone = '79995553004';
-    await placeCall(rig, {
-      from: 'trunk', service: '201', caller: phone, durationMs: 6000,
-      uas: [{ at: '101', scenario: 'uas-answer', durationMs: 500 }, { at: '102', scenario: 'uas-answer', durationMs: 1000 }],
-      during: async (rig) => {
-        const enter = await nextEvent(rig, bridgeEnterOf('101'), 'BridgeEnter of 101');
-        await sleep(500);
-        await amiAction(rig, { action: 'BlindTransfer', channel: String(enter['channel']), context: 'from-internal', exten: '102' });
-      },
-    });
+    await placeBlindTransfer(rig, phone, { durationMs: 6000, transferAfterMs: 500 });
     t.same(popupsFor(phone).map((p) => p.users), [[U.ivan], [U.maria]], 'Ivan when 101 rang, then Maria when the transfer rang 102');
     await waitRegistered(rig, phone);
   });

@@ -14,7 +14,6 @@
 import type { CallFull, CallStage, KommoEntityRef } from '../../domain/call/types.js';
 
 export { HOOK_NAMES, isHookName, type HookName } from '../../platform/hook-names.js';
-import type { HookName } from '../../platform/hook-names.js';
 
 /** Every answer of a customization, module or executable, has this envelope. */
 export interface HookResult<T> {

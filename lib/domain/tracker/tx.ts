@@ -6,11 +6,10 @@
  */
 import { field, type AmiMessage } from '../../protocol/ami/events.js';
 import type { CallStage } from '../call/types.js';
-import { known, withNow, type TrackerContext } from './classify.js';
+import { known, type TrackerContext } from './classify.js';
 import { newChannel } from './channel.js';
-import { olderLinkedid } from './linkedid.js';
 import { PMap } from './pmap.js';
-import { KOMMO_VARS, projectCall } from './project.js';
+import { projectCall } from './project.js';
 import type { CallRec, ChanRec, TrackerEffect, TrackerState } from './types.js';
 
 function newCall(linkedid: string): CallRec {
