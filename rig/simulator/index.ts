@@ -43,8 +43,8 @@ export interface SimulatorFaults {
   slow(ms: number): void;
   /** Hold every answer (or only `route`'s, e.g. `POST /api/v4/calls`) until clear(); the work itself is done. */
   hang(route?: string): void;
-  /** The next `count` requests answer `status` (default 500) problem+json. */
-  fail(count: number, status?: number): void;
+  /** The next `count` requests (or only `route`'s, e.g. `GET /api/v4/contacts`) answer `status` (default 500) problem+json. */
+  fail(count: number, status?: number, route?: string): void;
   /** OAuth access tokens issued so far answer 401 from now on. */
   expireAccessTokens(): void;
   /** Undo down/slow/hang/fail (held answers are sent). */
@@ -155,7 +155,7 @@ class Simulator implements KommoSimulator, InspectTarget {
       up: () => fs.up(),
       slow: (ms) => fs.slow(ms),
       hang: (route) => fs.hang(route),
-      fail: (count, status) => fs.fail(count, status),
+      fail: (count, status, route) => fs.fail(count, status, route),
       expireAccessTokens: () => this.auth.expireAccessTokens(),
       clear: () => fs.clear(),
     };
