@@ -4,12 +4,14 @@ import { createAmiClient, type AmiClient } from '../../lib/protocol/ami/client.j
 import { AmiError } from '../../lib/protocol/ami/errors.js';
 import type { AmiEvent } from '../../lib/protocol/ami/events.js';
 import type { AmiConfig } from '../../lib/platform/config/types.js';
+import { defaults } from '../../lib/platform/config/defaults.js';
 import { FakeAmi, type FakeAmiOptions } from './fake-ami-server.js';
 
 const logger = pino({ level: 'silent' });
 
 function config(port: number, over: Partial<AmiConfig> = {}): AmiConfig {
   return {
+    ...defaults.ami,
     host: '127.0.0.1',
     port,
     username: 'kommo',

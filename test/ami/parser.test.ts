@@ -125,9 +125,9 @@ t.test('strict encoder', async (t) => {
   );
   t.throws(() => validateActionFields({ action: 'Ping', x: 'a\r\nAction: Hangup' }), { code: 'AMI_INVALID_FIELD', field: 'x' });
   t.throws(() => validateActionFields({ action: '' }), AmiError);
-  t.throws(() => validateActionFields({ action: 'Originate', variable: { 'A=B': '1' } }), { field: 'variable.A=B' });
-  t.throws(() => validateActionFields({ action: 'Originate', variable: { A: {} } }), { field: 'variable.A' });
-  t.throws(() => validateActionFields({ action: 'Originate', list: ['a'] }), { field: 'list' });
-  t.throws(() => validateActionFields({ action: 'Originate', 'a:b': 'x' }), { field: 'a:b' });
+  t.throws(() => validateActionFields({ action: 'Originate', variable: { 'A=B': '1' } }), { code: 'AMI_INVALID_FIELD', field: 'variable.A=B' });
+  t.throws(() => validateActionFields({ action: 'Originate', variable: { A: {} } }), { code: 'AMI_INVALID_FIELD', field: 'variable.A' });
+  t.throws(() => validateActionFields({ action: 'Originate', list: ['a'] }), { code: 'AMI_INVALID_FIELD', field: 'list' });
+  t.throws(() => validateActionFields({ action: 'Originate', 'a:b': 'x' }), { code: 'AMI_INVALID_FIELD', field: 'a:b' });
   t.doesNotThrow(() => validateActionFields({ action: 'Originate', timeout: 30000, async: true, skipped: undefined }));
 });

@@ -6,11 +6,12 @@ import { assertPhoneField, exitCodeFor, formatChecks, runChecks, type CheckAmi, 
 import { KommoApiError, KommoAuthError, KommoError, KommoUnreachableError, type User } from '../../lib/adapters/kommo/index.js';
 import { HookError } from '../../lib/adapters/hooks/errors.js';
 import type { HookCheck } from '../../lib/adapters/hooks/loader.js';
+import { defaults } from '../../lib/platform/config/defaults.js';
 
 const logger = pino({ level: 'silent' });
 
 const config: CheckConfig = {
-  ami: { host: '127.0.0.1', port: 5038, username: 'kommo', secret: 's3cret', action_timeout_ms: 1000, reconnect_min_ms: 100, reconnect_max_ms: 1000, max_queued_actions: 10 },
+  ami: { ...defaults.ami, host: '127.0.0.1', port: 5038, username: 'kommo', secret: 's3cret', action_timeout_ms: 1000, reconnect_min_ms: 100, reconnect_max_ms: 1000, max_queued_actions: 10 },
   kommo: { base_url: 'https://sandbox.kommo.com', long_lived_token: 'tok', phone_enum: 'WORK' },
   pbx: { extensions: { '101': 5001, '102': 5002 }, default_user_id: 5003 },
   // the defaults of recordings.dir and of the bundled dialplan

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { ConfigError } from '../../lib/platform/errors.js';
-import { buildConfig, defaults, formatConfigError, loadConfig } from '../../lib/platform/config/index.js';
+import { amiServers, buildConfig, defaults, formatConfigError, loadConfig } from '../../lib/platform/config/index.js';
 
 const SECRET_ENV = {
   KOMMO_LONG_LIVED_TOKEN: 'llt-secret-value',
@@ -24,7 +24,7 @@ t.test('a minimal file plus env gives the defaults, frozen', async (t) => {
   const config = loadConfig({ path: `${dir}/config.json`, env: SECRET_ENV });
   t.equal(config.kommo.base_url, 'https://example.kommo.com');
   t.equal(config.kommo.long_lived_token, 'llt-secret-value');
-  t.equal(config.ami.secret, 'ami-secret-value');
+  t.equal(amiServers(config)[0]?.secret, 'ami-secret-value');
   t.equal(config.http.secret, 'http-secret-value-123');
   t.equal(config.agi.port, defaults.agi.port);
   t.same(config.customizations.timeouts, { process_record_file_path: 10_000 });
@@ -106,7 +106,7 @@ t.test('merge: deep for objects, arrays replaced, overrides last', async (t) => 
   );
   t.same(c.pbx.trunks, ['c'], 'arrays replaced');
   t.equal(c.log.level, 'warn');
-  t.equal(c.ami.secret, 'override', 'overrides win over env');
+  t.equal(amiServers(c)[0]?.secret, 'override', 'overrides win over env');
   t.same(c.kommo.retry, { ...defaults.kommo.retry, max_attempts: 3 }, 'nested objects merged');
   t.same(c.customizations.timeouts, { process_record_file_path: 10_000, need_registration: 500 }, 'maps merged');
   t.equal(c.phone.rewrite_rules.length, 1);
@@ -141,7 +141,7 @@ t.test('ami.secret is required unless the process never connects to AMI (the agi
   const file = { kommo: { base_url: 'https://example.kommo.com', long_lived_token: 'tok' }, http: { enabled: false } };
   t.ok(problemsOf(() => buildConfig(file, { env: {} })).includes('ami.secret: is required: set ami.secret (or env AMI_SECRET)'));
   const agiOnly = buildConfig(file, { env: {}, amiRequired: false });
-  t.notOk(agiOnly.ami.secret, 'no secret, no problem');
+  t.notOk(amiServers(agiOnly)[0]?.secret, 'no secret, no problem');
   t.equal(agiOnly.agi.port, 4573);
 });
 

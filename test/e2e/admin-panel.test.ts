@@ -7,6 +7,8 @@
 // dry-run preview, then a run that journals the one call hook 1 had kept out). The
 // back button and a phone-sized screen work.
 // With KA_SCREENSHOTS=<dir> the main pages are saved as PNGs (README's images).
+// The page.evaluate callbacks run in the browser: they use the DOM types (document, window, HTMLElement).
+/// <reference lib="dom" />
 import { copyFileSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -1,7 +1,7 @@
 // End-to-end: inbound calls that reach several phones — ring group, queue, blind and
 // attended transfer — through a real Asterisk, registered by the real bridge.
 // Each results in exactly one call record with the right responsible user and duration.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { asteriskRootProblem } from '../../rig/sandbox/asterisk.js';
 import {
   amiAction, bridgeEnterOf, callsFor, contactsWith, nextEvent, placeBlindTransfer, placeCall, sleep, startRig, tasksMentioning, U, waitRegistered, type Rig,
@@ -18,7 +18,7 @@ if (problem) {
   });
   t.teardown(() => rig?.close());
 
-  function oneAnsweredCall(t: Tap.Test, phone: string, responsible: number, minDuration: number, maxDuration: number): void {
+  function oneAnsweredCall(t: Test, phone: string, responsible: number, minDuration: number, maxDuration: number): void {
     const calls = callsFor(rig.sim, phone);
     t.equal(calls.length, 1, 'exactly one call record');
     const c = calls[0]!;

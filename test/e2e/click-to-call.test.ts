@@ -9,6 +9,7 @@ import { field, type AmiEvent } from '../../lib/protocol/ami/events.js';
 import { createClickToCall } from '../../lib/domain/originate/index.js';
 import { normalizeClientPhone } from '../../lib/platform/phone.js';
 import type { HookRunner } from '../../lib/adapters/hooks/loader.js';
+import { defaults as configDefaults } from '../../lib/platform/config/defaults.js';
 import { asteriskRootProblem, startAsterisk, type AsteriskInstance } from '../../rig/sandbox/asterisk.js';
 import { displayName, header, sipp } from '../../rig/sandbox/sipp.js';
 
@@ -25,6 +26,7 @@ if (problem) {
   async function connect(ast: AsteriskInstance) {
     const ami = createAmiClient(
       {
+        ...configDefaults.ami,
         host: ast.amiHost,
         port: ast.amiPort,
         username: ast.amiUser,

@@ -8,7 +8,7 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { asteriskRootProblem } from '../../rig/sandbox/asterisk.js';
 import { writeAudioUacScenario } from '../../rig/sandbox/audio.js';
 import { FREEPBX_MOBILE_101 } from '../../rig/sandbox/freepbx-dialplan.js';
@@ -59,7 +59,7 @@ if (problem) {
   t.teardown(() => rig?.close());
 
   /** The one call record of `phone`, with what every answered FreePBX call must satisfy. */
-  function oneCall(t: Tap.Test, phone: string, direction: 'inbound' | 'outbound', responsible: number): Record<string, unknown> {
+  function oneCall(t: Test, phone: string, direction: 'inbound' | 'outbound', responsible: number): Record<string, unknown> {
     const calls = callsFor(rig.sim, phone);
     t.equal(calls.length, 1, 'exactly one call record');
     const body = calls[0]?.body ?? {};
@@ -72,7 +72,7 @@ if (problem) {
   }
 
   /** The recording is linked and lies in FreePBX's dated folder. */
-  function recorded(t: Tap.Test, body: Record<string, unknown>, prefix: string, phone: string): void {
+  function recorded(t: Test, body: Record<string, unknown>, prefix: string, phone: string): void {
     const link = String(body['link'] ?? '');
     t.match(link, /^http:\/\/127\.0\.0\.1:8088\/recordings\//, 'the recording is linked');
     const files = filesUnder(rig.ast.monitorDir).filter((f) => f.includes(`${prefix}-`) && f.includes(phone));

@@ -1,9 +1,9 @@
 import t, { type Test } from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createHookRunner, type HookRunnerOptions } from '../../lib/adapters/hooks/loader.js';
+import type { HookRunnerOptions } from '../../lib/adapters/hooks/loader.js';
 import { runExecutable } from '../../lib/adapters/hooks/exec.js';
-import { captureLogs, sampleInputs, sleep, tempDir, writeHook, runnerInTempDir } from './fixtures/hooks.js';
+import { sampleInputs, sleep, tempDir, writeHook, runnerInTempDir } from './fixtures/hooks.js';
 
 function setup(tt: Test, extra: Partial<HookRunnerOptions> = {}) {
   return runnerInTempDir(tt, { timeoutMs: 3000, ...extra });

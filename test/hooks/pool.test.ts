@@ -4,8 +4,8 @@
  */
 import t, { type Test } from 'tap';
 import { performance } from 'node:perf_hooks';
-import { createHookRunner, type HookRunnerOptions } from '../../lib/adapters/hooks/loader.js';
-import { answer, captureLogs, sampleInputs, sleep, tempDir, writeHook, runnerInTempDir } from './fixtures/hooks.js';
+import type { HookRunnerOptions } from '../../lib/adapters/hooks/loader.js';
+import { answer, sampleInputs, sleep, writeHook, runnerInTempDir } from './fixtures/hooks.js';
 
 function setup(tt: Test, extra: Partial<HookRunnerOptions> = {}) {
   return runnerInTempDir(tt, extra);

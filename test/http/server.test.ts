@@ -12,6 +12,7 @@ import { defaultOpenFile } from '../../lib/adapters/http/recordings-route.js';
 import type { ClickToCallRequest, ClickToCallResult } from '../../lib/adapters/http/click-to-call.js';
 import { createRecordingLinks, deriveLinkKey, sealToken } from '../../lib/domain/recordings/links.js';
 import { captureLogs, snapshot, tempDir } from './fixtures/helpers.js';
+import { defaults } from '../../lib/platform/config/defaults.js';
 
 
 const SECRET = 'connector-secret-0123456789';
@@ -73,7 +74,7 @@ async function setup(t: Teardown, over: Partial<HttpServerOptions> = {}) {
   let nextResult: ClickToCallResult = { placed: true, actionId: 'a-1', channelId: 'c-1' };
   const { logger, text } = captureLogs();
   const server = createHttpServer({
-    config: { enabled: true, host: '127.0.0.1', port: 0, public_url: 'http://127.0.0.1', secret: SECRET, widget_secret: WIDGET, account_id: ACCOUNT, max_body_bytes: 1024 },
+    config: { ...defaults.http, enabled: true, host: '127.0.0.1', port: 0, public_url: 'http://127.0.0.1', secret: SECRET, widget_secret: WIDGET, account_id: ACCOUNT, max_body_bytes: 1024 },
     logger,
     links,
     openFile: async (p) => {

@@ -5,7 +5,7 @@
  * others; a lost answer leaves every item `maybeApplied`.
  */
 import t from 'tap';
-import { KommoApiError, KommoError, type KommoClient } from '../../lib/adapters/kommo/index.js';
+import { KommoApiError, KommoError, type CallCreate, type KommoClient } from '../../lib/adapters/kommo/index.js';
 import type { KommoSimulator } from '../../rig/simulator/index.js';
 import { SEED_IDS } from '../../rig/simulator/index.js';
 import { createCoalescer } from '../../lib/adapters/kommo/batch.js';
@@ -14,7 +14,7 @@ import { harness } from './helpers.js';
 const U = SEED_IDS.users;
 const phone = (i: number): string => `7999300${String(i).padStart(4, '0')}`;
 
-function callBody(i: number): { direction: string; duration: number; source: string; phone: string; uniq: string } {
+function callBody(i: number): CallCreate {
   return { direction: 'inbound', duration: 30, source: 'test', phone: phone(i), uniq: `u${i}` };
 }
 

@@ -9,7 +9,7 @@ import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import type { Test } from 'tap';
 import type { KommoConfig } from '../../lib/platform/config/types.js';
-import { createKommoClient, createLimiterRegistry, type KommoClient, type KommoClientDeps } from '../../lib/adapters/kommo/index.js';
+import { createKommoClient, createLimiterRegistry, DEFAULT_RETRY_POLICY, type KommoClient, type KommoClientDeps } from '../../lib/adapters/kommo/index.js';
 import { startSimulator, type KommoSimulator, type SimulatorOptions } from '../../rig/simulator/index.js';
 
 export interface LogSink {
@@ -46,8 +46,10 @@ export function kommoConfig(url: string, over: ConfigOverrides = {}): KommoConfi
     phone_enum: 'WORK',
     source: 'kommo-asterisk',
     tag: 'kommo-asterisk',
+    // What the client assumes when these are absent: no realtime lane, the default retry budget.
+    realtime_reserve: 0,
     ...rest,
-    retry: { max_attempts: 4, base_delay_ms: 20, max_delay_ms: 200, ...retry },
+    retry: { max_attempts: 4, base_delay_ms: 20, max_delay_ms: 200, max_elapsed_ms: DEFAULT_RETRY_POLICY.maxElapsedMs, ...retry },
   };
 }
 

@@ -1,7 +1,7 @@
 // The popup notifier with a fake Kommo client and fake hooks: who is notified, batching,
 // the deadline "while it rings", bounds and failures. (The real endpoint: test/kommo/events.test.ts;
 // the real Asterisk: test/e2e/notify.test.ts.)
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { KommoError } from '../../lib/adapters/kommo/index.js';
 import { createNotifier, type NotifierOptions, type NotifyHooks, type NotifyKommo } from '../../lib/domain/notify/index.js';
 import type { StageEffect } from '../../lib/domain/tracker/types.js';
@@ -38,7 +38,7 @@ const rewrite = createPhoneRewriter([{ match: '^8(\\d{10})$', replace: '7$1' }])
 const OPTS: NotifierOptions = { enabled: true, batchMs: 20, maxInFlight: 10, timeoutMs: 5000, internalMaxDigits: 5 };
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function setup(t: Tap.Test, over: Partial<NotifierOptions> = {}, kommo = fakeKommo(), hooks = noHooks) {
+function setup(t: Test, over: Partial<NotifierOptions> = {}, kommo = fakeKommo(), hooks = noHooks) {
   const log = captureLogger();
   const n = createNotifier({ ...OPTS, ...over }, { kommo, hooks, normalizePhone: (raw) => normalizeClientPhone(raw, rewrite), logger: log.logger });
   t.teardown(() => n.close());

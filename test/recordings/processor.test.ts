@@ -52,7 +52,9 @@ function setup(t: Teardown, over: Partial<RecordingsConfig> = {}, hook?: (input:
   mkdirSync(dir);
   const config: RecordingsConfig = {
     enabled: true, dir, convert_to_mp3: true, mp3_bitrate: 32, max_concurrent_conversions: 1,
-    conversion_timeout_ms: 20_000, link_ttl_days: 90, wait_closed_ms: 2000, ...over,
+    conversion_timeout_ms: 20_000, link_ttl_days: 90, wait_closed_ms: 2000,
+    lame_path: '', // none configured: the `lamePath` option below, else node-lame's choice
+    ...over,
   };
   const logLines: string[] = [];
   const logger = createLogger({ level: 'debug', destination: new Writable({ write(c: Buffer, _e, cb) { logLines.push(c.toString()); cb(); } }) });

@@ -3,6 +3,7 @@
 import t from 'tap';
 import { runPipeline } from '../../lib/domain/registration/pipeline.js';
 import { ContactCache } from '../../lib/domain/registration/contact-cache.js';
+import { defaults } from '../../lib/platform/config/defaults.js';
 import { FakeHooks, FakeKommo, entityNotFound, harness, makeCall, newRecord, settings, unreachable } from './helpers.js';
 
 const PHONE = '79991234567';
@@ -131,7 +132,7 @@ t.test('tasks: only for missed incoming / unanswered outgoing, only when enabled
     { name: 'missed, tasks disabled', call: makeCall({ legs: [{ ext: '101' }] }), tasks: false, want: 0 },
   ];
   for (const c of cases) {
-    const h = harness({ config: settings({ registration: { tasks: { enabled: c.tasks, deadline_minutes: 30, task_type_id: 1 } } }) });
+    const h = harness({ config: settings({ registration: { tasks: { ...defaults.registration.tasks, enabled: c.tasks, deadline_minutes: 30, task_type_id: 1, auto_complete: false } } }) });
     const contact = h.kommo.seedContact({ phones: [PHONE], name: 'Ann' });
     await runPipeline(h.deps, h.run(newRecord(c.call)));
     t.equal(h.kommo.tasks.length, c.want, c.name);
@@ -152,7 +153,7 @@ t.test('responsible user of a missed call: entity, else the last rung phone, els
   t.equal(h.kommo.calls[0]!.body.responsible_user_id, 5002, 'entity responsible');
 
   // No entity (create_contact off would skip; use a call with an entity-less answer): the last rung user.
-  h = harness({ config: settings({ registration: { tasks: { enabled: true, deadline_minutes: 60, task_type_id: 1 } } }) });
+  h = harness({ config: settings({ registration: { tasks: { ...defaults.registration.tasks, enabled: true, deadline_minutes: 60, task_type_id: 1, auto_complete: false } } }) });
   await runPipeline(h.deps, h.run(newRecord(makeCall({ legs: [
     { ext: '101', start: '2026-11-20 10:00:01' },
     { ext: '102', start: '2026-11-20 10:00:05' },

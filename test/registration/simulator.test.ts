@@ -57,6 +57,7 @@ async function rig(t: Test, opts: {
           },
         }
       : { long_lived_token: 't' }),
+    realtime_reserve: 0, // the client's own default when absent: no realtime lane
     ...opts.kommo,
     retry: { max_attempts: 3, base_delay_ms: 50, max_delay_ms: 500, max_elapsed_ms: 3000, ...opts.kommo?.retry } as KommoConfig['retry'],
   };

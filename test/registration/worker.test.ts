@@ -3,6 +3,7 @@
 import t from 'tap';
 import { openCallStore } from '../../lib/domain/registration/store.js';
 import { createRegistrar } from '../../lib/domain/registration/worker.js';
+import { defaults } from '../../lib/platform/config/defaults.js';
 import { FakeHooks, FakeKommo, captureLogger, makeCall, settings, silentLogger, tempDir, unreachable, validation } from './helpers.js';
 
 const fast = { retry_base_ms: 20, retry_max_ms: 100 };
@@ -222,11 +223,11 @@ t.test('batching on: in flight starts at 4, grows by one per registered call up 
     inFlight--;
     if (failOnce) {
       failOnce = false;
-      throw unreachable();
+      throw unreachable(false);
     }
     return orig(body, o);
   };
-  const config = settings({ registration: { ...fast, batch: { enabled: true, max_items: 50, concurrency: 12 } } });
+  const config = settings({ registration: { ...fast, batch: { ...defaults.registration.batch, enabled: true, max_items: 50, concurrency: 12 } } });
   const dataDir = await tempDir();
   const store = await openCallStore({ dataDir, logger: silentLogger() });
   const registrar = createRegistrar({ config, kommo, hooks: new FakeHooks(), store, logger: silentLogger() });

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { createAmiClient } from '../../lib/protocol/ami/client.js';
+import { defaults } from '../../lib/platform/config/defaults.js';
 import type { AmiEvent } from '../../lib/protocol/ami/events.js';
 import { initialState, reduce, resync } from '../../lib/domain/tracker/reducer.js';
 import { withNow } from '../../lib/domain/tracker/classify.js';
@@ -16,7 +17,7 @@ t.test('fixture over TCP → AMI connection → client events → reducer', asyn
   const fake = new FakeAmi({ channels: [] });
   const port = await fake.listen();
   const client = createAmiClient(
-    { host: '127.0.0.1', port, username: 'kommo', secret: 'sesame', action_timeout_ms: 1000, reconnect_min_ms: 20, reconnect_max_ms: 50, max_queued_actions: 10 },
+    { ...defaults.ami, host: '127.0.0.1', port, username: 'kommo', secret: 'sesame', action_timeout_ms: 1000, reconnect_min_ms: 20, reconnect_max_ms: 50, max_queued_actions: 10 },
     { logger: pino({ level: 'silent' }) },
   );
   t.teardown(async () => {

@@ -12,6 +12,7 @@ import { originMatchers } from '../../lib/adapters/http/cors.js';
 import type { ClickToCallRequest, ClickToCallResult } from '../../lib/adapters/http/click-to-call.js';
 import { freeTcpPort } from '../../rig/sandbox/ports.js';
 import { launchChromium, startWidgetHost, type WidgetHost } from './host.js';
+import { defaults } from '../../lib/platform/config/defaults.js';
 
 const SECRET = 'integration-secret-key-0123456789abcdef';
 const ACCOUNT = 31234567;
@@ -30,6 +31,7 @@ let delayMs = 0;
 async function connector(opts: { widgetSecret?: string; origins?: string[] } = {}) {
   const server = createHttpServer({
     config: {
+      ...defaults.http,
       enabled: true, host: '127.0.0.1', port: 0, public_url: 'http://127.0.0.1', secret: 'connector-own-secret-0123456789',
       widget_secret: opts.widgetSecret ?? SECRET, account_id: ACCOUNT, max_body_bytes: 4096,
     },

@@ -4,7 +4,7 @@
  * with a dry-run preview, the settings check — and every value escaped (a CallerID
  * name is attacker-controlled).
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { makeCall } from '../../registration/helpers.js';
 import { Browser } from './client.js';
 import { harness, SECRET, type Harness } from './harness.js';
@@ -29,7 +29,7 @@ async function seed(h: Harness): Promise<void> {
   await h.store.put(makeCall({ linkedid: '1700000000.13', client: '79997778899', legs: [{ ext: '103', answered: true }] }), { status: 'skipped', skip_reason: 'hook_need_registration' });
 }
 
-async function signedIn(t: Parameters<Parameters<typeof t.test>[1]>[0]): Promise<{ h: Harness; b: Browser }> {
+async function signedIn(t: Test): Promise<{ h: Harness; b: Browser }> {
   const h = await harness(t);
   await seed(h);
   const b = h.browser();
