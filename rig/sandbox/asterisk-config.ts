@@ -1,6 +1,6 @@
 // Generates the configuration of a throw-away Asterisk for the e2e tests.
 // Pure: returns file name → contents; rig/sandbox/asterisk.ts writes them.
-import { FREEPBX_PARKING, freepbxDialplan, freepbxQueue } from './freepbx-dialplan.js';
+import { FREEPBX_PARKING, FREEPBX_QUEUE, freepbxDialplan } from './freepbx-dialplan.js';
 
 export interface AsteriskConfigInput {
   /** config dir as seen INSIDE the chroot, e.g. /tmp/ka-test-abc */
@@ -112,45 +112,9 @@ type = transport
 protocol = udp
 bind = 127.0.0.1:${c.sipPort}
 
-[trunk]
-type = endpoint
-transport = transport-udp
-context = from-trunk
-disallow = all
-allow = ulaw,alaw
-direct_media = no
-aors = trunk
-
-[trunk]
-type = aor
-contact = sip:${c.trunkIp}:${c.trunkPort}
-
-[trunk]
-type = identify
-endpoint = trunk
-match = ${c.trunkIp}
 `;
-  if (c.trunk2) {
-    pjsip += `
-[trunk2]
-type = endpoint
-transport = transport-udp
-context = from-trunk
-disallow = all
-allow = ulaw,alaw
-direct_media = no
-aors = trunk2
-
-[trunk2]
-type = aor
-contact = sip:${c.trunk2.ip}:${c.trunk2.port}
-
-[trunk2]
-type = identify
-endpoint = trunk2
-match = ${c.trunk2.ip}
-`;
-  }
+  pjsip += trunkSections('trunk', c.trunkIp, c.trunkPort);
+  if (c.trunk2) pjsip += trunkSections('trunk2', c.trunk2.ip, c.trunk2.port);
   for (const [ext, ip] of Object.entries(c.phones)) {
     pjsip += `
 [${ext}]
@@ -225,18 +189,9 @@ disconnect => *0
 persistentmembers = no
 shared_lastcall = no
 
-[sales]
-strategy = ringall
-timeout = ${c.queueMemberTimeout}
-retry = 1
-wrapuptime = 0
-ringinuse = no
-announce-frequency = 0
-periodic-announce-frequency = 0
-joinempty = yes
-leavewhenempty = no
-${members}
-${c.flavour === 'freepbx' ? freepbxQueue(c.queueMemberTimeout) : ''}`;
+`;
+  files['queues.conf'] += ringAllQueue('sales', c.queueMemberTimeout, members);
+  if (c.flavour === 'freepbx') files['queues.conf'] += ringAllQueue(FREEPBX_QUEUE.name, c.queueMemberTimeout, FREEPBX_QUEUE.members.join('\n'));
   if (c.flavour === 'freepbx') files['res_parking.conf'] = FREEPBX_PARKING;
 
   files['musiconhold.conf'] = `[general]
@@ -337,5 +292,45 @@ exten => _XXXXX.,1,Gosub(kommo-record,s,1)
 [from-queue]
 exten => _1XX,1,Dial(PJSIP/\${EXTEN},,tT)
  same => n,Hangup()
+`;
+}
+
+/** pjsip.conf endpoint, aor and identify of a SIP trunk (SIPp at ip:port). */
+function trunkSections(name: string, ip: string, port: number): string {
+  return `
+[${name}]
+type = endpoint
+transport = transport-udp
+context = from-trunk
+disallow = all
+allow = ulaw,alaw
+direct_media = no
+aors = ${name}
+
+[${name}]
+type = aor
+contact = sip:${ip}:${port}
+
+[${name}]
+type = identify
+endpoint = ${name}
+match = ${ip}
+`;
+}
+
+/** queues.conf section of a ring-all queue: every member rings, `timeout` seconds each round. */
+function ringAllQueue(name: string, timeout: number, members: string): string {
+  return `
+[${name}]
+strategy = ringall
+timeout = ${timeout}
+retry = 1
+wrapuptime = 0
+ringinuse = no
+announce-frequency = 0
+periodic-announce-frequency = 0
+joinempty = yes
+leavewhenempty = no
+${members}
 `;
 }

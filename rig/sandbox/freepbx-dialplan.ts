@@ -147,23 +147,11 @@ exten => _X.,1,Dial(PJSIP/\${EXTEN}@\${ARG1},\${TEST_DIAL_TIMEOUT},tT)
 `;
 }
 
-/** queues.conf section of queue 400 (FreePBX names queues by their number). */
-export function freepbxQueue(memberTimeout: number): string {
-  return `
-[400]
-strategy = ringall
-timeout = ${memberTimeout}
-retry = 1
-wrapuptime = 0
-ringinuse = no
-announce-frequency = 0
-periodic-announce-frequency = 0
-joinempty = yes
-leavewhenempty = no
-member => Local/102@from-queue/n,0,Bob,PJSIP/102
-member => Local/103@from-queue/n,0,Carol,PJSIP/103
-`;
-}
+/** Queue 400 of queues.conf (FreePBX names queues by their number): its member lines. */
+export const FREEPBX_QUEUE = {
+  name: '400',
+  members: ['member => Local/102@from-queue/n,0,Bob,PJSIP/102', 'member => Local/103@from-queue/n,0,Carol,PJSIP/103'],
+} as const;
 
 /** res_parking.conf: FreePBX's default lot. */
 export const FREEPBX_PARKING = `[general]
